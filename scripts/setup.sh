@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything cinescribe needs on a fresh Debian machine: system packages
+# (ffmpeg, espeak-ng, fonts, GL/GLib runtime for OpenCV, Node.js when missing), a Python
+# virtual environment in .venv with the package and its test tools, and the Node
+# packages of the perception worker (node/node_modules).  Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || need+=(fonts-dejavu-core)
+ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
+ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+echo "setup: installing Python packages into .venv"
+.venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+
+echo "setup: installing the perception worker's Node packages"
+(cd node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+echo "setup: done"

@@ -1,0 +1,3 @@
+"""cinescribe: audio description for films, TV and long videos."""
+
+__version__ = "0.1.0"
