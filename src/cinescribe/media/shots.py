@@ -1,0 +1,341 @@
+"""Shot cuts and scenes from sampled frames, computed as a stream.
+
+Input: :class:`~cinescribe.media.frames.Frame` objects pushed one at a time into a
+:class:`ShotDetector` (so one decode pass can feed several consumers).  Output: cut
+times (seconds), :class:`Shot` spans, per-shot mean colour histograms, and -- via
+:func:`group_scenes` -- :class:`Scene` groups of shots.
+
+Detectors, chosen by name with :func:`make_detector` (PySceneDetect-style):
+
+* ``content`` (default): each frame becomes a small colour signature: a
+  saturation-weighted hue histogram, a saturation histogram and a histogram of value
+  relative to the frame's mean value.  All three are unchanged when brightness is
+  scaled, so fades and exposure changes score low.  The score of a frame is the mean
+  half-L1 distance of its histograms to the previous frame's (0 = same, 1 = disjoint).
+  A cut is declared when the score exceeds both ``threshold`` and ``ratio`` times the
+  mean of the last ``window`` scores (adaptive: busy camera motion raises the bar),
+  and at least ``min_shot`` seconds after the previous cut.  Frames darker than
+  ``dark`` (mean luma) are "black": black-to-black scores 0.  Going into black is
+  a hard cut if the luma drops by more than ``dark_jump`` without dimming on the
+  frame before, else a fade out.  Leaving black is judged one frame later: if the
+  picture keeps brightening it is a fade in -- one cut at the middle of the black
+  stretch when it followed a fade out and the pictures before and after differ,
+  else no cut (fade from black at the start, or back to the same picture); if it
+  does not and its luma jumped by more than ``dark_jump``, the first frame out of
+  black is a hard cut.  A fade out at the end is no cut.
+* ``threshold``: only fades -- a cut at the middle of each black stretch that has
+  picture on both sides.
+
+The cut time is the time of the first frame that shows the new shot, so the true
+cut lies in ``(previous sample, cut]`` -- within one sample period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol, Sequence
+
+import cv2
+import numpy as np
+
+from .frames import Frame
+
+HUE_BINS, SAT_BINS, VAL_BINS = 16, 8, 12
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One shot: ``[start, end)`` seconds."""
+
+    index: int
+    start: float
+    end: float
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Consecutive shots grouped into one scene."""
+
+    index: int
+    start: float
+    end: float
+    shot_indices: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "start": round(self.start, 3), "end": round(self.end, 3),
+                "shots": list(self.shot_indices)}
+
+
+# -- frame signature ----------------------------------------------------------------
+
+def frame_signature(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(histogram vector, mean luma in [0, 1])`` of an RGB uint8 image.
+
+    The vector is three concatenated histograms (hue weighted by saturation, summing
+    to the mean saturation; saturation; value / mean value), each for
+    :func:`signature_distance`.
+    """
+    h, w = image.shape[:2]
+    sw = 64
+    sh = max(1, round(sw * h / max(w, 1)))
+    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.float32)
+    n = len(hsv)
+    sat = hsv[:, 1] / 255.0
+    hue = np.bincount((hsv[:, 0] * HUE_BINS / 180).astype(int).clip(0, HUE_BINS - 1),
+                      weights=sat, minlength=HUE_BINS) / n
+    sath = np.bincount((sat * SAT_BINS).astype(int).clip(0, SAT_BINS - 1), minlength=SAT_BINS) / n
+    val = hsv[:, 2]
+    rel = val / (val.mean() + 1e-6)
+    valh = np.bincount((rel * VAL_BINS / 3).astype(int).clip(0, VAL_BINS - 1), minlength=VAL_BINS) / n
+    luma = float(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).mean() / 255.0)
+    return np.concatenate([hue, sath, valh]).astype(np.float32), luma
+
+
+def signature_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean half-L1 distance of the three histograms: 0 same .. 1 disjoint."""
+    d = np.abs(a - b)
+    h, s = HUE_BINS, HUE_BINS + SAT_BINS
+    return float((d[:h].sum() + d[h:s].sum() + d[s:].sum()) / 6.0)
+
+
+# -- detectors ----------------------------------------------------------------------
+
+class ShotDetector(Protocol):
+    """Consumes frames one by one; reports cuts and shots."""
+
+    name: str
+
+    def push(self, frame: Frame) -> float | None:
+        """Feed the next frame; return a cut time if this frame confirms one."""
+
+    def cuts(self) -> list[float]:
+        """All cut times so far (seconds, ascending)."""
+
+    def shots(self, duration: float | None = None) -> list[Shot]:
+        """Shots between the cuts; the last ends at ``duration`` or after the last frame."""
+
+    def shot_features(self) -> list[np.ndarray]:
+        """Mean colour signature of each shot (same order as :meth:`shots`)."""
+
+
+class _Base:
+    """Shared bookkeeping: cut list, shot spans and per-shot mean signatures."""
+
+    name = "base"
+
+    def __init__(self, dark: float = 0.06) -> None:
+        self.dark = dark
+        self._cuts: list[float] = []
+        self._sums: list[np.ndarray] = []  # per shot: sum of bright-frame signatures
+        self._counts: list[int] = []
+        self._any: list[np.ndarray | None] = []  # a signature of the shot, even if all dark
+        self._first_t: float | None = None
+        self._last_t = 0.0
+        self._period = 0.0
+
+    def _open_shot(self) -> None:
+        self._sums.append(np.zeros(HUE_BINS + SAT_BINS + VAL_BINS, np.float32))
+        self._counts.append(0)
+        self._any.append(None)
+
+    def _add(self, t: float, sig: np.ndarray, luma: float) -> None:
+        if not self._sums:
+            self._open_shot()
+        if luma >= self.dark:
+            self._sums[-1] += sig
+            self._counts[-1] += 1
+        if self._any[-1] is None:
+            self._any[-1] = sig
+        if self._first_t is None:
+            self._first_t = t
+        elif t > self._last_t:
+            self._period = t - self._last_t
+        self._last_t = t
+
+    def _cut(self, t: float) -> float:
+        self._cuts.append(t)
+        self._open_shot()
+        return t
+
+    def cuts(self) -> list[float]:
+        return list(self._cuts)
+
+    def shots(self, duration: float | None = None) -> list[Shot]:
+        if self._first_t is None:
+            return []
+        end = duration if duration is not None else self._last_t + self._period
+        bounds = [0.0] + self._cuts + [max(end, self._cuts[-1] if self._cuts else 0.0)]
+        return [Shot(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+    def shot_features(self) -> list[np.ndarray]:
+        out = []
+        for s, c, a in zip(self._sums, self._counts, self._any):
+            out.append(s / c if c else (a if a is not None else s))
+        return out
+
+
+class ContentDetector(_Base):
+    """Histogram-difference cuts with an adaptive threshold and fade handling."""
+
+    name = "content"
+
+    def __init__(self, threshold: float = 0.25, ratio: float = 3.0, window: int = 8,
+                 min_shot: float = 0.6, dark: float = 0.06, dark_jump: float = 0.15) -> None:
+        super().__init__(dark)
+        self.threshold, self.ratio, self.window = threshold, ratio, window
+        self.min_shot, self.dark_jump = min_shot, dark_jump
+        self.scores: list[tuple[float, float]] = []  # (t, score) for inspection
+        self._recent: list[float] = []
+        self._prev: tuple[float, np.ndarray, float] | None = None  # t, sig, luma
+        self._before_dark: np.ndarray | None = None  # last bright signature before black
+        self._dark_start: float | None = None
+        self._pprev_luma: float | None = None
+        self._pending: tuple[float, float | None, np.ndarray | None, float, float] | None = None
+
+    def push(self, frame: Frame) -> float | None:
+        sig, luma = frame_signature(frame.image)
+        t = frame.t
+        cut = self._decide(t, sig, luma)
+        if cut is not None:
+            self._cut(cut)
+            self._recent.clear()
+        self._add(t, sig, luma)
+        self._pprev_luma = self._prev[2] if self._prev else None
+        self._prev = (t, sig, luma)
+        return cut
+
+    def _decide(self, t: float, sig: np.ndarray, luma: float) -> float | None:
+        last_cut = self._cuts[-1] if self._cuts else -np.inf
+        ok_len = t - last_cut >= self.min_shot
+        dark = luma < self.dark
+        if self._pending is not None:  # the frame after leaving black: fade-in or sudden?
+            pt0, start, before, emerged_luma, jump = self._pending
+            self._pending = None
+            fading_in = not dark and luma > emerged_luma * 1.2 + 0.01
+            if not fading_in and jump > self.dark_jump:
+                if pt0 - last_cut >= self.min_shot:
+                    return pt0
+            elif before is not None and start is not None and signature_distance(before, sig) > self.threshold:
+                mid = (start + pt0) / 2
+                if mid - last_cut >= self.min_shot:
+                    return mid
+        if self._prev is None:
+            if dark:
+                self._dark_start = t
+            return None
+        pt, psig, pluma = self._prev
+        pdark = pluma < self.dark
+        if dark and pdark:
+            return None
+        if dark:  # into black: a fade if it was already dimming, else a hard cut if sudden
+            fading_out = self._pprev_luma is not None and pluma < 0.85 * self._pprev_luma
+            self._dark_start = t
+            if not fading_out and pluma - luma > self.dark_jump and ok_len:
+                self._before_dark = None  # the cut is made; leaving black is judged alone
+                return t
+            self._before_dark = psig
+            return None
+        if pdark:  # out of black: decided on the next frame (see above)
+            self._pending = (t, self._dark_start, self._before_dark, luma, luma - pluma)
+            self._dark_start, self._before_dark = None, None
+            return None
+        score = signature_distance(psig, sig)
+        self.scores.append((t, score))
+        recent = self._recent[-self.window:]
+        base = float(np.mean(recent)) if recent else 0.0
+        self._recent.append(score)
+        if score > self.threshold and score > self.ratio * base + 0.02 and ok_len:
+            return t
+        return None
+
+
+class ThresholdDetector(_Base):
+    """Fade-only cuts: the middle of each black stretch with picture on both sides."""
+
+    name = "threshold"
+
+    def __init__(self, dark: float = 0.06, min_shot: float = 0.6) -> None:
+        super().__init__(dark)
+        self.min_shot = min_shot
+        self._seen_bright = False
+        self._dark_start: float | None = None
+
+    def push(self, frame: Frame) -> float | None:
+        sig, luma = frame_signature(frame.image)
+        cut = None
+        if luma < self.dark:
+            if self._seen_bright and self._dark_start is None:
+                self._dark_start = frame.t
+        else:
+            if self._dark_start is not None:
+                mid = (self._dark_start + frame.t) / 2
+                last = self._cuts[-1] if self._cuts else -np.inf
+                if mid - last >= self.min_shot:
+                    cut = self._cut(mid)
+                self._dark_start = None
+            self._seen_bright = True
+        self._add(frame.t, sig, luma)
+        return cut
+
+
+DETECTORS: dict[str, Callable[..., ShotDetector]] = {
+    "content": ContentDetector,
+    "threshold": ThresholdDetector,
+}
+
+
+def make_detector(name: str = "content", **options: float) -> ShotDetector:
+    """A new detector by name (see :data:`DETECTORS`), with keyword options."""
+    from ..errors import InputError
+
+    if name not in DETECTORS:
+        raise InputError(f"unknown shot detector {name!r}; choose one of: {', '.join(sorted(DETECTORS))}")
+    return DETECTORS[name](**options)
+
+
+def detect_shots(frames: Iterable[Frame], detector: str | ShotDetector = "content",
+                 duration: float | None = None) -> tuple[list[Shot], list[np.ndarray]]:
+    """Convenience: push all ``frames`` through a detector; return shots and features."""
+    det = make_detector(detector) if isinstance(detector, str) else detector
+    for f in frames:
+        det.push(f)
+    return det.shots(duration), det.shot_features()
+
+
+# -- scenes -------------------------------------------------------------------------
+
+def group_scenes(shots: Sequence[Shot], features: Sequence[np.ndarray], *,
+                 threshold: float = 0.15, lookback: int = 3) -> list[Scene]:
+    """Group consecutive shots into scenes.
+
+    Rule: shots ``j < k`` with ``k - j <= lookback`` are *linked* when the distance of
+    their mean signatures (:func:`signature_distance`) is below ``threshold``.  A scene
+    boundary lies before shot ``i`` unless some link ``(j, k)`` spans it
+    (``j < i <= k``).  So A/B/A (shot-reverse-shot) is one scene -- the two A shots
+    link across B -- and so is A/A; A/B with nothing linking is two scenes.
+    """
+    if len(features) != len(shots):
+        raise ValueError("need one feature vector per shot")
+    n = len(shots)
+    if n == 0:
+        return []
+    joined = [False] * n  # joined[i]: no boundary before shot i
+    for k in range(1, n):
+        for j in range(max(0, k - lookback), k):
+            if signature_distance(features[j], features[k]) < threshold:
+                for i in range(j + 1, k + 1):
+                    joined[i] = True
+                break
+    scenes: list[Scene] = []
+    members: list[int] = [0]
+    for i in range(1, n + 1):
+        if i == n or not joined[i]:
+            scenes.append(Scene(len(scenes), shots[members[0]].start, shots[members[-1]].end, tuple(members)))
+            members = [i]
+        else:
+            members.append(i)
+    return scenes
