@@ -1,0 +1,98 @@
+"""What the perception models measure in one frame, and the interface every analyser implements.
+
+Boxes are ``(x0, y0, x1, y1)`` normalised to ``[0, 1]`` of the frame's width and height,
+so that facts do not depend on the decode resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object: a COCO class name, detector confidence and box."""
+
+    label: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face; ``expression`` is one of the emotion model's classes or None."""
+
+    score: float
+    box: Box
+    expression: str | None = None
+    expression_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Pose:
+    """One person's body pose: keypoints ``name -> (x, y, score)`` and a coarse posture word."""
+
+    score: float
+    keypoints: dict[str, tuple[float, float, float]]
+    posture: str | None = None
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of on-screen text read by OCR."""
+
+    text: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class PixelStats:
+    """Whole-frame measurements: brightness and colour, and motion against the previous frame.
+
+    ``brightness`` is mean luma in [0, 1]; ``colourfulness`` is Hasler-Suesstrunk's metric
+    scaled to [0, 1]; ``hue`` is the dominant hue's name or None for a grey frame;
+    ``motion`` is the mean absolute luma change in [0, 1] after compensating the global
+    shift ``shift`` (dx, dy in frame widths/heights per second) found by phase correlation.
+    """
+
+    brightness: float
+    colourfulness: float
+    hue: str | None
+    motion: float | None = None
+    shift: tuple[float, float] | None = None
+
+
+@dataclass
+class FrameAnalysis:
+    """Everything measured in one frame at time ``t`` (seconds)."""
+
+    t: float
+    objects: list[Detection] = field(default_factory=list)
+    faces: list[Face] = field(default_factory=list)
+    poses: list[Pose] = field(default_factory=list)
+    text: list[TextLine] = field(default_factory=list)
+    pixels: PixelStats | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Analyser(Protocol):
+    """A perception model run over a batch of frames.
+
+    ``analyse`` takes RGB frames, each ``(H, W, 3) uint8``, and fills its own field of
+    the matching :class:`FrameAnalysis` objects in place (one per frame, same order).
+    """
+
+    name: str
+    model_id: str
+
+    def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None: ...
+
+    def close(self) -> None: ...
