@@ -1,0 +1,274 @@
+"""Facts: what the measurements of one slot's frames support saying, with their evidence.
+
+Input: the :class:`FrameAnalysis` of a slot's key frames (objects, faces, poses, text)
+and of its densely sampled frames (pixel statistics), the cut times inside the slot and
+whether the slot opens a new scene.  Output: a list of :class:`Fact`, each naming the
+words it licenses (``words``), how important it is (``salience``, 0..1) and the evidence
+it rests on (frame times, scores, model ids) so that every word of an AD can be traced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Sequence
+
+from ..features.analysers.base import Box, FrameAnalysis
+
+OBJECT_MIN_SCORE = 0.5
+FACE_MIN_SCORE = 0.6
+EXPRESSION_MIN_SCORE = 0.5
+TEXT_MIN_SCORE = 0.8
+
+# COCO class names as a describer would say them.
+SPOKEN_LABELS = {
+    "dining table": "table",
+    "cell phone": "phone",
+    "tv": "television",
+    "potted plant": "pot plant",
+    "sports ball": "ball",
+    "hair drier": "hair dryer",
+    "wine glass": "wine glass",
+    "teddy bear": "teddy bear",
+}
+EXPRESSION_WORDS = {
+    "happy": "smiling",
+    "sad": "sad",
+    "angry": "angry",
+    "surprise": "surprised",
+    "fear": "frightened",
+    "disgust": "disgusted",
+}
+POSTURE_WORDS = {
+    "standing": ("standing", "stands", "stand"),
+    "sitting": ("sitting", "sits", "sit"),
+    "arms raised": ("arms", "raised", "raises", "raise"),
+}
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One measured, sayable fact about a slot.
+
+    ``kind`` groups facts (``people``, ``object``, ``expression``, ``posture``,
+    ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``);
+    ``key`` identifies the fact across slots (used for novelty); ``value`` is what the
+    writer realises (a label, a count, a quoted text); ``words`` are the content words
+    the fact licenses.
+    """
+
+    kind: str
+    key: str
+    value: str | int
+    words: tuple[str, ...]
+    salience: float
+    evidence: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "value": self.value,
+            "words": list(self.words),
+            "salience": round(self.salience, 3),
+            "evidence": self.evidence,
+        }
+
+
+def _area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _height(box: Box) -> float:
+    return max(0.0, box[3] - box[1])
+
+
+def _times(frames: Sequence[FrameAnalysis], pred) -> list[float]:
+    return [round(f.t, 3) for f in frames if pred(f)]
+
+
+def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """Number of people (the larger of person detections and faces per frame, median over frames)."""
+    if not keyframes:
+        return []
+    per_frame = []
+    for f in keyframes:
+        persons = sum(1 for d in f.objects if d.label == "person" and d.score >= OBJECT_MIN_SCORE)
+        faces = sum(1 for x in f.faces if x.score >= FACE_MIN_SCORE)
+        per_frame.append(max(persons, faces))
+    count = int(round(median(per_frame)))
+    if count == 0:
+        return []
+    if count == 1:
+        words = ("person",)
+    elif count in NUMBER_WORDS:
+        words = (NUMBER_WORDS[count], "people")
+    else:
+        words = ("group", "people")
+    seen = _times(keyframes, lambda f: any(d.label == "person" for d in f.objects) or bool(f.faces))
+    return [
+        Fact("people", f"people:{min(count, 7)}", count, words, 1.0,
+             {"frames": seen, "per_frame_counts": per_frame})
+    ]
+
+
+def object_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """Non-person COCO objects seen in at least a third of the key frames."""
+    best: dict[str, tuple[float, float, list[float]]] = {}
+    for f in keyframes:
+        for d in f.objects:
+            if d.label == "person" or d.score < OBJECT_MIN_SCORE:
+                continue
+            score, area, times = best.get(d.label, (0.0, 0.0, []))
+            if not times or times[-1] != round(f.t, 3):
+                times = [*times, round(f.t, 3)]
+            best[d.label] = (max(score, d.score), max(area, _area(d.box)), times)
+    facts = []
+    for label, (score, area, times) in best.items():
+        if len(times) * 3 < len(keyframes):
+            continue
+        spoken = SPOKEN_LABELS.get(label, label)
+        salience = min(1.0, 0.4 + 0.3 * score + 0.6 * area ** 0.5)
+        facts.append(Fact("object", f"object:{label}", spoken, tuple(spoken.split()), salience,
+                          {"frames": times, "max_score": round(score, 3), "max_area": round(area, 3)}))
+    return sorted(facts, key=lambda x: -x.salience)
+
+
+def expression_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """The most common non-neutral expression, if it holds in most frames with a face."""
+    labels = [
+        x.expression for f in keyframes for x in f.faces
+        if x.score >= FACE_MIN_SCORE and x.expression and (x.expression_score or 0) >= EXPRESSION_MIN_SCORE
+    ]
+    if not labels:
+        return []
+    label, n = Counter(labels).most_common(1)[0]
+    if label not in EXPRESSION_WORDS or n * 2 <= len(labels):
+        return []
+    word = EXPRESSION_WORDS[label]
+    frames = _times(keyframes, lambda f: any(x.expression == label for x in f.faces))
+    return [Fact("expression", f"expression:{label}", word, (word,), 0.7,
+                 {"frames": frames, "votes": n, "faces": len(labels)})]
+
+
+def posture_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """The posture most poses agree on (``standing``, ``sitting``, ``arms raised``)."""
+    postures = [p.posture for f in keyframes for p in f.poses if p.posture]
+    if not postures:
+        return []
+    label, n = Counter(postures).most_common(1)[0]
+    if n * 2 <= len(postures):
+        return []
+    frames = _times(keyframes, lambda f: any(p.posture == label for p in f.poses))
+    return [Fact("posture", f"posture:{label}", label, POSTURE_WORDS.get(label, tuple(label.split())), 0.6,
+                 {"frames": frames, "votes": n, "poses": len(postures)})]
+
+
+def scale_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """Shot scale from the largest face or object: close-up, or wide shot of small people."""
+    if not keyframes:
+        return []
+    face_h = max((_height(x.box) for f in keyframes for x in f.faces if x.score >= FACE_MIN_SCORE), default=0.0)
+    obj_area = max((_area(d.box) for f in keyframes for d in f.objects if d.score >= OBJECT_MIN_SCORE), default=0.0)
+    person_h = max(
+        (_height(d.box) for f in keyframes for d in f.objects if d.label == "person" and d.score >= OBJECT_MIN_SCORE),
+        default=0.0,
+    )
+    if face_h >= 0.3 or (obj_area >= 0.45 and person_h == 0.0):
+        return [Fact("scale", "scale:close-up", "close-up", ("close-up",), 0.5,
+                     {"max_face_height": round(face_h, 3), "max_object_area": round(obj_area, 3)})]
+    if 0.0 < person_h < 0.3 and face_h < 0.1:
+        return [Fact("scale", "scale:wide", "wide shot", ("wide", "shot"), 0.4,
+                     {"max_person_height": round(person_h, 3)})]
+    return []
+
+
+def text_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
+    """On-screen text read with high confidence, lines joined in reading order."""
+    best: tuple[float, str, list[float]] | None = None
+    for f in keyframes:
+        lines = sorted((t for t in f.text if t.score >= TEXT_MIN_SCORE and t.text.strip()),
+                       key=lambda t: (round(t.box[1], 2), t.box[0]))
+        if not lines:
+            continue
+        joined = " ".join(t.text.strip() for t in lines)
+        score = min(t.score for t in lines)
+        if best is None or len(joined) > len(best[1]):
+            best = (score, joined, [round(f.t, 3)])
+        elif joined == best[1]:
+            best[2].append(round(f.t, 3))
+    if best is None:
+        return []
+    score, joined, frames = best
+    return [Fact("text", f"text:{joined.lower()}", joined, tuple(joined.split()), 0.9,
+                 {"frames": frames, "min_score": round(score, 3)})]
+
+
+def pixel_facts(frames: Sequence[FrameAnalysis]) -> list[Fact]:
+    """Fades, darkness, camera pans and the dominant colour, from pixel statistics."""
+    stats = [(f.t, f.pixels) for f in frames if f.pixels is not None]
+    if not stats:
+        return []
+    facts: list[Fact] = []
+    lum = [p.brightness for _, p in stats]
+    n = len(lum)
+    head, tail = lum[: max(1, n // 4)], lum[-max(1, n // 4):]
+    if n >= 3 and max(head) > 0.15 and tail[-1] < 0.06:
+        facts.append(Fact("fade", "fade:out", "out", ("fades", "black"), 0.8,
+                          {"frames": [round(stats[0][0], 3), round(stats[-1][0], 3)],
+                           "brightness": [round(lum[0], 3), round(lum[-1], 3)]}))
+    elif n >= 3 and lum[0] < 0.06 and min(tail) > 0.15:
+        facts.append(Fact("fade", "fade:in", "in", ("fades", "black"), 0.7,
+                          {"frames": [round(stats[0][0], 3), round(stats[-1][0], 3)],
+                           "brightness": [round(lum[0], 3), round(lum[-1], 3)]}))
+    elif median(lum) < 0.18:
+        facts.append(Fact("light", "light:dark", "dark", ("dark", "darkness"), 0.35,
+                          {"median_brightness": round(median(lum), 3)}))
+    shifts = [p.shift for _, p in stats if p.shift is not None]
+    if len(shifts) >= 2:
+        dx = median(s[0] for s in shifts)
+        dy = median(s[1] for s in shifts)
+        agree_x = sum(1 for s in shifts if s[0] * dx > 0 and abs(s[0]) > 0.02) / len(shifts)
+        agree_y = sum(1 for s in shifts if s[1] * dy > 0 and abs(s[1]) > 0.02) / len(shifts)
+        if abs(dx) >= abs(dy) and abs(dx) > 0.03 and agree_x >= 0.6:
+            direction = "left" if dx > 0 else "right"  # content moving right means the camera turns left
+            facts.append(Fact("camera", f"camera:pan-{direction}", f"pans {direction}", ("camera", "pans", direction),
+                              0.45, {"median_shift_x": round(dx, 4), "agreeing_pairs": round(agree_x, 2)}))
+        elif abs(dy) > 0.03 and agree_y >= 0.6:
+            direction = "up" if dy > 0 else "down"
+            facts.append(Fact("camera", f"camera:tilt-{direction}", f"tilts {direction}",
+                              ("camera", "tilts", direction), 0.4,
+                              {"median_shift_y": round(dy, 4), "agreeing_pairs": round(agree_y, 2)}))
+    hues = [p.hue for _, p in stats if p.hue]
+    if hues and len(hues) * 2 > len(stats):
+        hue, votes = Counter(hues).most_common(1)[0]
+        if votes * 2 > len(stats):
+            facts.append(Fact("colour", f"colour:{hue}", hue, (hue,), 0.2,
+                              {"votes": votes, "frames": len(stats)}))
+    return facts
+
+
+def slot_facts(
+    keyframes: Sequence[FrameAnalysis],
+    dense: Sequence[FrameAnalysis],
+    cuts: Sequence[float] = (),
+    new_scene: int | None = None,
+) -> list[Fact]:
+    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens."""
+    facts = [
+        *people_facts(keyframes),
+        *expression_facts(keyframes),
+        *posture_facts(keyframes),
+        *object_facts(keyframes),
+        *scale_facts(keyframes),
+        *text_facts(keyframes),
+        *pixel_facts(dense),
+    ]
+    if new_scene is not None:
+        facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("new", "scene", "changes"), 0.3, {"scene": new_scene}))
+    if len(cuts) >= 2:
+        facts.append(Fact("cuts", "cuts:quick", len(cuts), ("quick", "cuts"), 0.25,
+                          {"cuts": [round(c, 3) for c in cuts]}))
+    return sorted(facts, key=lambda f: -f.salience)

@@ -1,0 +1,83 @@
+"""The AD script: every slot with its text, the facts it came from and the run's provenance.
+
+This is the document the ``describe`` command produces and every exporter reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..timeline import Interval
+from .facts import Fact
+from .planner import Slot
+
+SCHEMA = "cinescribe.ad-script/1"
+
+
+@dataclass
+class AudioDescription:
+    """One slot and what was written for it (``text`` is empty when nothing fits)."""
+
+    slot: Slot
+    text: str
+    facts: list[Fact]
+    considered: list[Fact]
+    keyframes: list[float]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.slot.index,
+            "start": self.slot.start,
+            "end": self.slot.end,
+            "word_budget": self.slot.word_budget,
+            "words": len(self.text.split()),
+            "text": self.text,
+            "reason": self.reason,
+            "keyframes": self.keyframes,
+            "facts": [f.to_dict() for f in self.facts],
+            "considered_facts": [f.to_dict() for f in self.considered],
+        }
+
+
+@dataclass
+class ADScript:
+    """All ADs of one video, with the timeline they were planned on."""
+
+    video: dict[str, Any]
+    descriptions: list[AudioDescription]
+    dialogue: list[Interval]
+    speech: list[Interval]
+    subtitles: int
+    shots: list[Interval]
+    scenes: list[Interval]
+    models: dict[str, str]
+    config: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    software: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def spoken(self) -> list[AudioDescription]:
+        """The descriptions that have text, in time order."""
+        return [d for d in self.descriptions if d.text]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "video": self.video,
+            "software": self.software,
+            "config": self.config,
+            "models": self.models,
+            "warnings": self.warnings,
+            "timings_s": self.timings,
+            "timeline": {
+                "dialogue": [i.to_dict() for i in self.dialogue],
+                "speech": [i.to_dict() for i in self.speech],
+                "subtitle_cues": self.subtitles,
+                "shots": [i.to_dict() for i in self.shots],
+                "scenes": [i.to_dict() for i in self.scenes],
+            },
+            "descriptions": [d.to_dict() for d in self.descriptions],
+        }
