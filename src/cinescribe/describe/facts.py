@@ -66,6 +66,10 @@ class Fact:
     salience: float
     evidence: dict = field(default_factory=dict, compare=False, hash=False)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fact":
+        return cls(d["kind"], d["key"], d["value"], tuple(d["words"]), float(d["salience"]), dict(d["evidence"]))
+
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,

@@ -26,6 +26,12 @@ class AudioDescription:
     keyframes: list[float]
     reason: str = ""
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
+        """Rebuild a description written by :meth:`to_dict` for ``slot``."""
+        return cls(slot, d["text"], [Fact.from_dict(f) for f in d["facts"]],
+                   [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.slot.index,

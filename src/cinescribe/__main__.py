@@ -1,0 +1,5 @@
+"""``python -m cinescribe`` runs the ``cinescribe`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""The ``cinescribe`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .errors import CinescribeError, InputError
+from .progress import console, set_quiet
+
+app = typer.Typer(
+    name="cinescribe",
+    help="Audio description for films, TV and long videos: timed narrations in the gaps between dialogue.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _OneLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "warning" if record.levelno >= logging.WARNING else "info"
+        console.print(f"[yellow]{level}:[/] {escape(record.getMessage())}", highlight=False, soft_wrap=True)
+
+
+def _setup_logging(quiet: bool) -> None:
+    root = logging.getLogger("cinescribe")
+    root.handlers[:] = [_OneLine()]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    root.propagate = False
+    set_quiet(quiet)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cinescribe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Audio description for films, TV and long videos."""
+
+
+def _print_result(script, paths: dict[str, Path]) -> None:
+    table = Table(title=f"{len(script.spoken)} audio descriptions in {len(script.descriptions)} slots", show_lines=False)
+    table.add_column("start", justify="right")
+    table.add_column("end", justify="right")
+    table.add_column("words", justify="right")
+    table.add_column("description")
+    for d in script.descriptions[:12]:
+        table.add_row(f"{d.slot.start:.2f}", f"{d.slot.end:.2f}", f"{len(d.text.split())}/{d.slot.word_budget}",
+                      d.text or f"[dim]({d.reason})[/]")
+    if len(script.descriptions) > 12:
+        table.add_row("…", "", "", f"[dim]{len(script.descriptions) - 12} more in the JSON[/]")
+    console.print(table)
+    for fmt, path in paths.items():
+        console.print(f"[green]wrote[/] {fmt:>4}: {path}", highlight=False)
+
+
+@app.command()
+def describe(
+    video: Path = typer.Argument(..., help="The video to describe (any container/codec FFmpeg reads)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: a folder named after the video, beside it)."),
+    subtitles: Optional[Path] = typer.Option(None, "--subtitles", "-s", help="SRT or WebVTT dialogue subtitles; cues count as dialogue."),
+    min_gap: float = typer.Option(1.2, help="Shortest dialogue gap, in seconds, that gets an AD."),
+    words_per_second: float = typer.Option(2.5, help="Speaking rate that sets each slot's word budget."),
+    speech_margin: float = typer.Option(0.1, help="Seconds kept clear of dialogue on each side of an AD."),
+    max_slot: float = typer.Option(8.0, help="Gaps longer than this are split at shot cuts."),
+    vad: str = typer.Option("silero", help="Speech-activity backend: silero or energy."),
+    shot_fps: float = typer.Option(4.0, help="Frames per second sampled for cut detection and light/motion."),
+    keyframes: int = typer.Option(3, help="Frames per slot measured by the perception models."),
+    max_side: int = typer.Option(640, help="Longest side, in pixels, of the frames the models see."),
+    objects: bool = typer.Option(True, "--objects/--no-objects", help="Detect objects (COCO classes)."),
+    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect faces and their expression."),
+    poses: bool = typer.Option(True, "--poses/--no-poses", help="Estimate body pose."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read on-screen text."),
+    formats: str = typer.Option("json,vtt,srt", help="Comma-separated output formats: json, vtt, srt."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
+    _setup_logging(quiet)
+    from .describe.pipeline import DescribeConfig, describe_to_folder
+    from .describe.planner import PlannerConfig
+
+    cfg = DescribeConfig(
+        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
+                              speech_margin=speech_margin, max_slot=max_slot),
+        shot_fps=shot_fps, keyframes=keyframes, max_side=max_side, vad=vad,
+        objects=objects, faces=faces, poses=poses, ocr=ocr,
+    )
+    outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
+    if not quiet:
+        _print_result(script, paths)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "-o", "--out", help="Folder for the demo video and its AD files."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Make the bundled demo video (speech + several shots) and describe it."""
+    _setup_logging(quiet)
+    from .demo import make_demo_video
+    from .describe.pipeline import describe_to_folder
+    from .export.writeout import check_writable
+
+    check_writable(out)
+    video = out / "demo.mp4"
+    info = make_demo_video(video)
+    logging.getLogger("cinescribe").info(f"demo video: {video} ({info.duration:.1f} s)")
+    script, paths = describe_to_folder(video, out)
+    if not quiet:
+        _print_result(script, paths)
+        console.print(f"[bold]Demo outputs are in {out.resolve()}[/] (open demo.mp4 with demo.ad.vtt as its description track)")
+
+
+@app.command()
+def doctor() -> None:
+    """Check that the tools and models cinescribe needs are installed."""
+    from .doctor import run_checks
+
+    ok = True
+    for name, passed, detail in run_checks():
+        ok &= passed
+        console.print(f"{'[green]ok[/]  ' if passed else '[red]MISSING[/]'} {name}: {detail}", highlight=False)
+    if not ok:
+        raise InputError("some requirements are missing; run `make setup` (see README)")
+
+
+def main() -> None:
+    """Entry point: run the app; user errors are one line with exit code 2."""
+    try:
+        app()
+    except CinescribeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

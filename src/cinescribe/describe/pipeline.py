@@ -1,0 +1,295 @@
+"""``describe``: one video in, an AD script out.
+
+The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; one
+streamed decode pass at ``shot_fps`` (frames of at most 256 px) for shot cuts and
+scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames decoded at
+``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them measured by the
+perception models, facts -> novelty -> one sentence within the word budget.
+Bad input raises :class:`InputError` before any output is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Sequence
+
+from .. import __version__
+from ..errors import InputError
+from ..export.writeout import FORMATS, check_writable, write_outputs
+from ..features.analysers import analyse_frames, default_analysers
+from ..features.analysers.base import Analyser, FrameAnalysis
+from ..features.analysers.pixels import PixelAnalyser
+from ..media.audio import extract_audio
+from ..media.dialogue import dialogue_intervals
+from ..media.fingerprint import fingerprint
+from ..media.frames import Frame, sample_frames
+from ..media.probe import MediaInfo, check_path as probe_path, probe
+from ..media.shots import Scene, group_scenes, make_detector
+from ..media.subtitles import read_subtitles
+from ..media.vad import BACKENDS, detect_speech
+from ..progress import progress_bar
+from ..timeline import Interval
+from .facts import slot_facts
+from .novelty import NoveltyTracker
+from .journal import SlotJournal, run_key
+from .planner import PlannerConfig, Slot, plan_slots
+from .script import ADScript, AudioDescription
+from .writer import write
+
+log = logging.getLogger("cinescribe.describe")
+AUDIO_RATE = 16000
+SHOT_SIDE = 256
+
+
+@dataclass(frozen=True)
+class DescribeConfig:
+    """Everything that changes what ``describe`` writes; printed into the JSON output."""
+
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    shot_fps: float = 4.0
+    keyframes: int = 3
+    max_side: int = 640
+    vad: str = "silero"
+    novelty_window: int = 3
+    objects: bool = True
+    faces: bool = True
+    poses: bool = True
+    ocr: bool = True
+
+    def validate(self) -> None:
+        self.planner.validate()
+        if not 0.5 <= self.shot_fps <= 30:
+            raise InputError(f"--shot-fps must be between 0.5 and 30 (got {self.shot_fps})")
+        if not 1 <= self.keyframes <= 16:
+            raise InputError(f"--keyframes must be between 1 and 16 (got {self.keyframes})")
+        if not 64 <= self.max_side <= 4096:
+            raise InputError(f"--max-side must be between 64 and 4096 (got {self.max_side})")
+        if self.novelty_window < 0:
+            raise InputError(f"--novelty-window must be zero or more (got {self.novelty_window})")
+        if self.vad not in BACKENDS:
+            raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
+
+
+def keyframe_times(slot: Slot, k: int) -> list[float]:
+    """Centres of ``k`` equal parts of the slot (never on the slot's edges, where cuts fall)."""
+    step = slot.duration / k
+    return [slot.start + (i + 0.5) * step for i in range(k)]
+
+
+def nearest_frames(frames: Sequence[Frame], times: Sequence[float]) -> list[Frame]:
+    """For each time the nearest frame, without repeating a frame."""
+    chosen: list[Frame] = []
+    for t in times:
+        best = min(frames, key=lambda f: abs(f.t - t))
+        if not chosen or best.t != chosen[-1].t:
+            chosen.append(best)
+    return chosen
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warnings: list[str]):
+    cues = read_subtitles(subtitles) if subtitles else []
+    speech: list[Interval] = []
+    if info.has_audio:
+        with progress_bar("Speech activity", total=None):
+            audio = extract_audio(info.path, rate=AUDIO_RATE)
+            if audio.size:
+                speech = detect_speech(audio, AUDIO_RATE, backend=cfg.vad)
+    else:
+        warnings.append("video has no audio track: no dialogue detected, the whole video is available for AD")
+    return speech, cues, dialogue_intervals(speech, cues)
+
+
+def _shots(info: MediaInfo, cfg: DescribeConfig):
+    detector = make_detector("content")
+    with progress_bar("Shot cuts", total=round(info.duration, 1)) as bar:
+        with sample_frames(info.path, cfg.shot_fps, max_side=SHOT_SIDE) as frames:
+            for frame in frames:
+                detector.push(frame)
+                bar.update(round(frame.t, 1))
+    shots = detector.shots(info.duration)
+    scenes = group_scenes(shots, detector.shot_features())
+    return detector.cuts(), shots, scenes
+
+
+def _scene_at(scenes: Sequence[Scene], t: float) -> int | None:
+    for scene in scenes:
+        if scene.start <= t < scene.end:
+            return scene.index
+    return scenes[-1].index if scenes else None
+
+
+def describe_video(
+    video: str | Path,
+    *,
+    subtitles: str | Path | None = None,
+    cfg: DescribeConfig = DescribeConfig(),
+    analysers: Sequence[Analyser] | None = None,
+    journal: SlotJournal | None = None,
+) -> ADScript:
+    """Describe ``video``; see the module docstring.
+
+    ``analysers`` replaces the default perception models (which are loaded only if a slot
+    needs them); with a ``journal``, slots it holds are reused and new ones recorded.
+    """
+    cfg.validate()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    info = probe(video)
+    warnings = list(info.warnings)
+    for w in warnings:
+        log.warning(w)
+    lap("probe")
+    speech, cues, dialogue = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
+    if not info.has_audio:
+        log.warning(warnings[-1])
+    lap("dialogue")
+    cuts, shots, scenes = _shots(info, cfg)
+    lap("shots")
+    slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
+    log.info(f"{len(dialogue)} dialogue intervals, {len(shots)} shots, {len(scenes)} scenes, {len(slots)} AD slots")
+
+    done = journal.load() if journal else {}
+    if done:
+        log.info(f"resuming: {len(done)} of {len(slots)} slots were already described")
+    own = analysers is None
+    pending = [s for s in slots if s.index not in done]
+    models: list[Analyser] = []
+    if pending:
+        models = default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
+    lap("load_models")
+    pixels = PixelAnalyser()
+    model_ids = {m.name: m.model_id for m in models} if pending else (dict(journal.models) if journal else {})
+    if journal:
+        journal.models = model_ids
+    tracker = NoveltyTracker(window=cfg.novelty_window)
+    descriptions: list[AudioDescription] = []
+    previous_scene: int | None = None
+    try:
+        with progress_bar("Describing slots", total=len(slots)) as bar:
+            for slot in slots:
+                if slot.index in done:
+                    description = AudioDescription.from_dict(done[slot.index], slot)
+                    tracker.record(f.key for f in description.facts)
+                else:
+                    description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker)
+                    if journal:
+                        journal.append(description, done)
+                descriptions.append(description)
+                previous_scene = _scene_at(scenes, slot.start)
+                bar.advance()
+    finally:
+        if journal:
+            journal.close()
+        if own:
+            for m in models:
+                m.close()
+    lap("slots")
+    return ADScript(
+        video={
+            "path": str(info.path),
+            "fingerprint": fingerprint(info.path),
+            "duration": round(info.duration, 3),
+            "width": info.width,
+            "height": info.height,
+            "fps": round(info.fps, 3),
+            "has_audio": info.has_audio,
+        },
+        descriptions=descriptions,
+        dialogue=dialogue,
+        speech=speech,
+        subtitles=len(cues),
+        shots=[Interval(s.start, s.end) for s in shots],
+        scenes=[Interval(s.start, s.end) for s in scenes],
+        models={
+            **model_ids,
+            pixels.name: pixels.model_id,
+            "vad": f"{cfg.vad}" + (f" (silero-vad {_package_version('silero-vad')})" if cfg.vad == "silero" else ""),
+            "shots": "content",
+        },
+        config=asdict(cfg),
+        warnings=warnings,
+        timings=timings,
+        software={"cinescribe": __version__, "python": platform.python_version(), "av": _package_version("av"),
+                  "torch": _package_version("torch")},
+    )
+
+
+def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker) -> AudioDescription:
+    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
+        frames = [f for f in stream if slot.start <= f.t <= slot.end]
+    if not frames:
+        tracker.record(())
+        return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
+    dense = [FrameAnalysis(t=f.t) for f in frames]
+    pixels.analyse([f.image for f in frames], dense)
+    keyframes = nearest_frames(frames, keyframe_times(slot, cfg.keyframes))
+    measured = analyse_frames([f.image for f in keyframes], [f.t for f in keyframes], models)
+    scene = _scene_at(scenes, slot.start)
+    new_scene = scene if previous_scene is not None and scene != previous_scene else None
+    inner_cuts = [c for c in cuts if slot.start < c < slot.end]
+    facts = tracker.weigh(slot_facts(measured, dense, inner_cuts, new_scene))
+    written = write(facts, slot.word_budget, is_known=tracker.seen)
+    tracker.record(f.key for f in written.facts)
+    return AudioDescription(slot, written.text, list(written.facts), facts,
+                            [round(f.t, 3) for f in keyframes], written.reason)
+
+
+def describe_to_folder(
+    video: str | Path,
+    outdir: str | Path,
+    *,
+    subtitles: str | Path | None = None,
+    cfg: DescribeConfig = DescribeConfig(),
+    formats: Sequence[str] = FORMATS,
+    analysers: Sequence[Analyser] | None = None,
+) -> tuple[ADScript, dict[str, Path]]:
+    """Describe ``video`` and write ``<name>.ad.{json,vtt,srt}`` into ``outdir``.
+
+    The folder is checked for writing first, so that a bad ``-o`` fails before any work;
+    the files are written only when everything succeeded, each atomically.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InputError(f"unknown output format {unknown[0]!r}; choose from {', '.join(FORMATS)}" if unknown
+                         else f"no output format given; choose from {', '.join(FORMATS)}")
+    cfg.validate()
+    out = Path(outdir)
+    created = not out.exists()
+    check_writable(out)
+    stem = Path(video).stem
+    try:
+        key = run_key({
+            "video": fingerprint(probe_path(video)),
+            "subtitles": fingerprint(probe_path(subtitles)) if subtitles else None,
+            "config": asdict(cfg),
+            "analysers": [a.model_id for a in analysers] if analysers is not None else "default",
+            "version": __version__,
+        })
+        journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", key)
+        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal)
+        paths = write_outputs(script, out, stem, tuple(formats))
+        journal.remove()
+        return script, paths
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise

@@ -1,0 +1,140 @@
+"""The describe pipeline end to end on generated media with known speech and shots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cinescribe.describe.pipeline import DescribeConfig, describe_to_folder, describe_video, keyframe_times
+from cinescribe.describe.planner import PlannerConfig, Slot
+from cinescribe.describe.writer import FUNCTION_WORDS, content_words
+from cinescribe.features.analysers.base import Detection
+
+PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+
+
+class FakeCatDetector:
+    """Sees a large cat in every frame: stands in for the object detector."""
+
+    name = "objects"
+    model_id = "test/fake-cat"
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def analyse(self, images, out):
+        for image, fa in zip(images, out):
+            assert image.ndim == 3 and image.shape[2] == 3
+            fa.objects.append(Detection("cat", 0.9, (0.2, 0.2, 0.8, 0.9)))
+            self.frames += 1
+
+    def close(self):
+        pass
+
+
+def test_keyframe_times_are_inside_the_slot():
+    assert keyframe_times(Slot(0, 2.0, 5.0, 7), 3) == pytest.approx([2.5, 3.5, 4.5])
+
+
+def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):
+    script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[])
+    slots = [d.slot for d in script.descriptions]
+    assert slots, "a 10 s video with long gaps must get slots"
+    for slot in slots:
+        assert slot.duration >= 1.2 - 1e-9
+        assert slot.word_budget == int(slot.duration * 2.5 + 1e-9)
+        for speech in speech_video.speech:
+            assert slot.end <= speech.start or slot.start >= speech.end, (slot, speech)
+    # Every gap of at least 1.2 s + margins between the true speech lines holds a slot.
+    edges = [0.0] + [x for iv in speech_video.speech for x in (iv.start, iv.end)] + [speech_video.duration]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 1.2 + 0.5]
+    for a, b in gaps:
+        assert any(s.start < b and a < s.end for s in slots), (a, b, slots)
+
+
+def test_every_word_traces_to_a_fact(speech_video, tmp_path):
+    fake = FakeCatDetector()
+    script, paths = describe_to_folder(speech_video.path, tmp_path, cfg=PIXELS_ONLY, analysers=[fake])
+    assert fake.frames > 0
+    doc = json.loads(paths["json"].read_text())
+    spoken = [d for d in doc["descriptions"] if d["text"]]
+    assert spoken and "cat" in spoken[0]["text"].lower()
+    for d in doc["descriptions"]:
+        allowed = set(FUNCTION_WORDS)
+        for fact in d["facts"]:
+            allowed.update(w.lower() for w in fact["words"])
+        assert all(w in allowed for w in content_words(d["text"])), d
+        assert d["words"] <= d["word_budget"]
+        assert all(d["start"] <= t <= d["end"] for t in d["keyframes"])
+    assert doc["models"]["objects"] == "test/fake-cat"
+    assert doc["video"]["fingerprint"].startswith("sha256:")
+    assert set(doc["timings_s"]) == {"probe", "dialogue", "shots", "load_models", "slots"}
+
+
+def test_repeated_cat_is_not_reintroduced(speech_video):
+    script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    texts = [d.text for d in script.spoken]
+    assert texts[0].startswith("A cat") or "a cat" in texts[0]
+    assert all("a cat" not in t.lower() for t in texts[1:]), texts
+
+
+def test_subtitles_count_as_dialogue(speech_video, tmp_path):
+    subs = tmp_path / "subs.srt"
+    subs.write_text("1\n00:00:02,000 --> 00:00:04,000\nA subtitle line\n")
+    script = describe_video(speech_video.path, subtitles=subs, cfg=PIXELS_ONLY, analysers=[])
+    assert script.subtitles == 1
+    for d in script.descriptions:
+        assert d.slot.end <= 2.0 or d.slot.start >= 4.0
+
+
+def test_custom_budget_rate(speech_video):
+    cfg = DescribeConfig(planner=PlannerConfig(words_per_second=1.0), objects=False, faces=False, poses=False, ocr=False)
+    script = describe_video(speech_video.path, cfg=cfg, analysers=[])
+    assert all(d.slot.word_budget == int(d.slot.duration) for d in script.descriptions)
+
+
+class Interrupt(BaseException):
+    """Stands in for Ctrl-C / a killed process in the middle of a run."""
+
+
+class InterruptingDetector(FakeCatDetector):
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    def analyse(self, images, out):
+        if self.frames >= self.after:
+            raise Interrupt()
+        super().analyse(images, out)
+
+
+def test_interrupted_run_resumes_without_redoing_slots(speech_video, tmp_path):
+    reference, _ = describe_to_folder(speech_video.path, tmp_path / "ref", cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    assert len(reference.descriptions) >= 3
+
+    out = tmp_path / "out"
+    with pytest.raises(Interrupt):
+        describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
+    journal = out / ".speech.ad.journal.jsonl"
+    assert journal.exists() and not (out / "speech.ad.json").exists()
+    finished = len(journal.read_text().splitlines()) - 1
+    assert 1 <= finished < len(reference.descriptions)
+
+    counting = FakeCatDetector()
+    resumed, paths = describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[counting])
+    assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
+    redone = sum(1 for d in reference.descriptions[finished:] for _ in d.keyframes)
+    assert counting.frames == redone
+    assert not journal.exists()
+    assert resumed.models["objects"] == "test/fake-cat"
+
+
+def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(Interrupt):
+        describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
+    other = DescribeConfig(keyframes=2, objects=False, faces=False, poses=False, ocr=False)
+    counting = FakeCatDetector()
+    script, _ = describe_to_folder(speech_video.path, out, cfg=other, analysers=[counting])
+    assert counting.frames == sum(len(d.keyframes) for d in script.descriptions)
