@@ -17,12 +17,14 @@ MODEL_ID = (
 )
 
 
-def restore_spaces(text: str, char_boxes, gap: float = 0.6) -> str:
+def restore_spaces(text: str, char_boxes, gap: float = 0.7) -> str:
     """Puts back word spaces the recogniser dropped.
 
     PP-OCRv4's (Chinese+Latin) recogniser often reads ``THE END`` as ``THEEND``.  With
     ``return_word_box`` RapidOCR gives one box per character; a horizontal gap between two
     alphanumeric characters wider than ``gap`` times the median character width is a space.
+    The boxes come from the recogniser's time steps and are noisy (``demo`` can show a wide
+    gap before ``m``), so a space that would leave a one-character fragment is not inserted.
     """
     if not char_boxes or len(char_boxes) != len(text) or len(text) < 2:
         return text
@@ -34,12 +36,16 @@ def restore_spaces(text: str, char_boxes, gap: float = 0.6) -> str:
     if not widths:
         return text
     median = widths[len(widths) // 2]
-    out = [text[0]]
-    for i in range(1, len(text)):
-        a, b = text[i - 1], text[i]
-        if a.isalnum() and b.isalnum() and xs[i][0] - xs[i - 1][1] > gap * median:
-            out.append(" ")
-        out.append(b)
+    cuts = [i for i in range(1, len(text))
+            if text[i - 1].isalnum() and text[i].isalnum() and xs[i][0] - xs[i - 1][1] > gap * median]
+    out, last = [], 0
+    for i in cuts:
+        left = text[last:i].split(" ")[-1]
+        right = text[i:].split(" ")[0]
+        if len(left) >= 2 and len(right) >= 2:
+            out.append(text[last:i] + " ")
+            last = i
+    out.append(text[last:])
     return "".join(out)
 
 
@@ -49,7 +55,7 @@ class OcrAnalyser:
     name = "ocr"
     model_id = MODEL_ID
 
-    def __init__(self, *, min_score: float = 0.7, min_height: float = 0.015, min_chars: int = 2, space_gap: float = 0.6):
+    def __init__(self, *, min_score: float = 0.7, min_height: float = 0.015, min_chars: int = 2, space_gap: float = 0.7):
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as e:  # missing wheel, or libGL missing for opencv-python
