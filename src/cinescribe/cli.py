@@ -86,11 +86,15 @@ def describe(
     poses: bool = typer.Option(True, "--poses/--no-poses", help="Estimate body pose."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read on-screen text."),
     formats: str = typer.Option("json,vtt,srt", help="Comma-separated output formats: json, vtt, srt."),
+    polish: bool = typer.Option(False, "--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
+                                "constrained to the words of its facts."),
+    polish_model: Optional[Path] = typer.Option(None, "--polish-model", help="Polish with this local transformers "
+                                                "causal-LM folder instead (implies --polish)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
     _setup_logging(quiet)
-    from .describe.pipeline import DescribeConfig, describe_to_folder
+    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig, describe_to_folder
     from .describe.planner import PlannerConfig
 
     cfg = DescribeConfig(
@@ -98,6 +102,7 @@ def describe(
                               speech_margin=speech_margin, max_slot=max_slot),
         shot_fps=shot_fps, keyframes=keyframes, max_side=max_side, vad=vad,
         objects=objects, faces=faces, poses=poses, ocr=ocr,
+        polish=str(polish_model) if polish_model else (POLISH_PACKAGED if polish else ""),
     )
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())

@@ -43,6 +43,7 @@ from .writer import write
 
 log = logging.getLogger("cinescribe.describe")
 AUDIO_RATE = 16000
+POLISH_PACKAGED = "gemma3-270m"
 SHOT_SIDE = 256
 
 
@@ -60,6 +61,7 @@ class DescribeConfig:
     faces: bool = True
     poses: bool = True
     ocr: bool = True
+    polish: str = ""
 
     def validate(self) -> None:
         self.planner.validate()
@@ -71,6 +73,8 @@ class DescribeConfig:
             raise InputError(f"--max-side must be between 64 and 4096 (got {self.max_side})")
         if self.novelty_window < 0:
             raise InputError(f"--novelty-window must be zero or more (got {self.novelty_window})")
+        if self.polish and self.polish != POLISH_PACKAGED and not Path(self.polish).is_dir():
+            raise InputError(f"--polish-model {self.polish}: no such folder; give a transformers causal-LM folder")
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
@@ -173,11 +177,15 @@ def describe_video(
     own = analysers is None
     pending = [s for s in slots if s.index not in done]
     models: list[Analyser] = []
+    polisher = None
     if pending:
         models = default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
+        polisher = load_polisher(cfg.polish)
     lap("load_models")
     pixels = PixelAnalyser()
     model_ids = {m.name: m.model_id for m in models} if pending else (dict(journal.models) if journal else {})
+    if polisher is not None:
+        model_ids["polish"] = f"{polisher.path.name} (constrained to the facts' words)"
     if journal:
         journal.models = model_ids
     tracker = NoveltyTracker(window=cfg.novelty_window)
@@ -190,7 +198,8 @@ def describe_video(
                     description = AudioDescription.from_dict(done[slot.index], slot)
                     tracker.record(f.key for f in description.facts)
                 else:
-                    description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker)
+                    description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
+                                                 polisher)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -233,7 +242,18 @@ def describe_video(
     )
 
 
-def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker) -> AudioDescription:
+def load_polisher(polish: str):
+    """The LM polisher named by ``DescribeConfig.polish`` ("" = none, "gemma3-270m" = packaged, else a folder)."""
+    if not polish:
+        return None
+    from .polish import Polisher
+
+    with progress_bar("Loading the polishing language model", total=None):
+        return Polisher.from_package() if polish == POLISH_PACKAGED else Polisher(polish)
+
+
+def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
+                   polisher=None) -> AudioDescription:
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
@@ -248,9 +268,11 @@ def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
     facts = tracker.weigh(slot_facts(measured, dense, inner_cuts, new_scene))
     written = write(facts, slot.word_budget, is_known=tracker.seen)
+    if polisher is not None:
+        written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
     return AudioDescription(slot, written.text, list(written.facts), facts,
-                            [round(f.t, 3) for f in keyframes], written.reason)
+                            [round(f.t, 3) for f in keyframes], written.reason, written.polish)
 
 
 def describe_to_folder(

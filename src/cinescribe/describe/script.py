@@ -25,12 +25,14 @@ class AudioDescription:
     considered: list[Fact]
     keyframes: list[float]
     reason: str = ""
+    polish: str = ""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
         """Rebuild a description written by :meth:`to_dict` for ``slot``."""
         return cls(slot, d["text"], [Fact.from_dict(f) for f in d["facts"]],
-                   [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""))
+                   [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""),
+                   d.get("polish", ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class AudioDescription:
             "words": len(self.text.split()),
             "text": self.text,
             "reason": self.reason,
+            "polish": self.polish,
             "keyframes": self.keyframes,
             "facts": [f.to_dict() for f in self.facts],
             "considered_facts": [f.to_dict() for f in self.considered],

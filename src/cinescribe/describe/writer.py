@@ -34,6 +34,7 @@ class Written:
     text: str
     facts: tuple[Fact, ...]
     reason: str = ""
+    polish: str = ""  # set by describe.polish.Polisher: "accepted; ...", "unchanged" or "rejected: <why>"
 
 
 def word_count(text: str) -> int:
