@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything cinescribe needs on a fresh Debian machine: system packages
-# (ffmpeg, espeak-ng, fonts, GL/GLib runtime for OpenCV, Node.js when missing), a Python
+# (ffmpeg, espeak-ng, chromium, fonts, GL/GLib runtime for OpenCV, Node.js when missing), a Python
 # virtual environment in .venv with the package and its test tools, and the Node
 # packages of the perception worker (node/node_modules).  Safe to run again.
 set -euo pipefail
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+# headless Chromium for the review page's browser tests (Playwright drives it; it never downloads a browser)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || need+=(fonts-dejavu-core)
 ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
@@ -29,7 +31,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing Python packages into .venv"
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,voice]'
 
 echo "setup: installing the perception worker's Node packages"
 (cd node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -132,6 +132,44 @@ def demo(
         console.print(f"[bold]Demo outputs are in {out.resolve()}[/] (open demo.mp4 with demo.ad.vtt as its description track)")
 
 
+@app.command("export")
+def export_cmd(
+    script: Path = typer.Argument(..., help="The .ad.json written by `describe` (or its folder)."),
+    video: Optional[Path] = typer.Option(None, "--video", help="The described video (default: the path in the JSON)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: the JSON's folder)."),
+    formats: str = typer.Option("vtt,srt,ttml,wav", help="Comma-separated: vtt, srt, ttml, wav, mix, mp4, mkv."),
+    voice: str = typer.Option("default", help="TTS voice: default, piper-joe or espeak."),
+    max_rate: float = typer.Option(1.35, help="Fastest speaking rate used to fit an AD into its slot."),
+    duck_db: float = typer.Option(-12.0, help="Programme level under each AD, in dB."),
+    ramp: float = typer.Option(0.3, help="Seconds of the raised-cosine ducking ramps."),
+    ad_gain_db: float = typer.Option(0.0, help="Level of the AD voice in the mix, in dB."),
+    pan: float = typer.Option(0.0, help="Pan of the AD voice: -1 left, 0 centre, 1 right."),
+    language: str = typer.Option("eng", help="ISO 639-2 language of the AD track."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Turn an AD script into subtitles, TTML, spoken AD audio, a mix and a described video."""
+    _setup_logging(quiet)
+    from .export.commands import export_command
+
+    export_command(script, video=video, out=out, formats=formats, voice=voice, max_rate=max_rate, duck_db=duck_db,
+                   ramp=ramp, ad_gain_db=ad_gain_db, pan=pan, language=language, quiet=quiet)
+
+
+@app.command()
+def serve(
+    folder: Path = typer.Argument(..., help="Folder with the .ad.json (or the JSON itself)."),
+    port: int = typer.Option(8765, help="Port on 127.0.0.1 (the page is served on localhost only)."),
+    video: Optional[Path] = typer.Option(None, "--video", help="The described video (default: the path in the JSON)."),
+    formats: str = typer.Option("vtt,srt,ttml,wav", help="Formats the page's Re-export writes."),
+    voice: str = typer.Option("default", help="TTS voice for re-export: default, piper-joe or espeak."),
+) -> None:
+    """Serve the review page: watch, hear and edit the ADs, save back to the JSON, re-export."""
+    _setup_logging(False)
+    from .export.commands import serve_command
+
+    serve_command(folder, port=port, video=video, formats=formats, voice=voice)
+
+
 @app.command()
 def doctor() -> None:
     """Check that the tools and models cinescribe needs are installed."""

@@ -1,0 +1,124 @@
+"""Read a ``describe`` JSON back: :func:`load_script` -> :class:`ADScript`, with clear errors.
+
+The exporters and the review page start from the JSON that ``describe`` wrote (and a
+reviewer may have edited).  A file that is not JSON, not an AD script, or has a wrong
+field is an :class:`InputError` naming the file and the field; nothing is written.
+:func:`check_video` proves that a video is the one the script was made from (same
+fingerprint, see :mod:`cinescribe.media.fingerprint`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..describe.planner import Slot
+from ..describe.script import SCHEMA, ADScript, AudioDescription
+from ..errors import InputError
+from ..media.fingerprint import fingerprint
+from ..media.probe import check_path
+from ..timeline import Interval
+
+JSON_SUFFIX = ".ad.json"
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """The raw document of an AD-script JSON file (checked to be one)."""
+    p = json_path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file; give the .ad.json written by `cinescribe describe`")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a text file; give the .ad.json written by `cinescribe describe`") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: corrupted JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                         "restore it from its .bak backup or run `cinescribe describe` again") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(f"{p}: not a cinescribe AD script (schema {found!r}, expected {SCHEMA!r})")
+    return doc
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _intervals(items: Any, where: str) -> list[Interval]:
+    if not isinstance(items, list):
+        raise InputError(f"{where}: expected a list of intervals")
+    return [Interval(_number(i.get("start") if isinstance(i, dict) else None, f"{where}[{n}].start"),
+                     _number(i.get("end") if isinstance(i, dict) else None, f"{where}[{n}].end"))
+            for n, i in enumerate(items)]
+
+
+def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript:
+    """Rebuild the :class:`ADScript` that :meth:`ADScript.to_dict` wrote."""
+    try:
+        video = doc["video"]
+        timeline = doc["timeline"]
+        descriptions = []
+        for n, d in enumerate(doc["descriptions"]):
+            where = f"{source}: descriptions[{n}]"
+            start, end = _number(d["start"], f"{where}.start"), _number(d["end"], f"{where}.end")
+            if not 0 <= start < end:
+                raise InputError(f"{where}: start {start} must be before end {end} and not negative")
+            if not isinstance(d["text"], str):
+                raise InputError(f"{where}.text: expected a string")
+            slot = Slot(int(d["index"]), start, end, int(d["word_budget"]))
+            descriptions.append(AudioDescription.from_dict(d, slot))
+        return ADScript(
+            video=dict(video),
+            descriptions=descriptions,
+            dialogue=_intervals(timeline["dialogue"], f"{source}: timeline.dialogue"),
+            speech=_intervals(timeline.get("speech", []), f"{source}: timeline.speech"),
+            subtitles=int(timeline.get("subtitle_cues", 0)),
+            shots=_intervals(timeline.get("shots", []), f"{source}: timeline.shots"),
+            scenes=_intervals(timeline.get("scenes", []), f"{source}: timeline.scenes"),
+            models=dict(doc.get("models", {})),
+            config=dict(doc.get("config", {})),
+            warnings=list(doc.get("warnings", [])),
+            software=dict(doc.get("software", {})),
+            timings=dict(doc.get("timings_s", {})),
+        )
+    except KeyError as exc:
+        raise InputError(f"{source}: missing field {exc.args[0]!r}; the file is damaged or from another program") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{source}: malformed field ({exc}); the file is damaged or from another program") from None
+
+
+def load_script(path: str | Path) -> ADScript:
+    """Read and check the AD script at ``path``."""
+    return script_from_dict(read_json(path), str(path))
+
+
+def json_path(path: str | Path) -> Path:
+    """``path`` itself, or the one ``*.ad.json`` inside the folder ``path``."""
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(p.glob(f"*{JSON_SUFFIX}"))
+        if len(found) != 1:
+            raise InputError(f"{p}: expected exactly one *{JSON_SUFFIX} in this folder, found {len(found)}; "
+                             "give the JSON file itself")
+        return found[0]
+    return p
+
+
+def stem_of(path: Path) -> str:
+    """``film`` for ``film.ad.json``."""
+    name = path.name
+    return name[: -len(JSON_SUFFIX)] if name.endswith(JSON_SUFFIX) else path.stem
+
+
+def check_video(script: ADScript, video: str | Path) -> Path:
+    """``video`` if it is the file the script describes; InputError (missing, or another video) if not."""
+    p = check_path(video)
+    expected = script.video.get("fingerprint")
+    if expected and fingerprint(p) != expected:
+        raise InputError(f"{p} is not the video this AD script was made from (fingerprint differs from "
+                         f"{script.video.get('path', 'the original')}); give the original video or describe this one")
+    return p

@@ -1,0 +1,179 @@
+"""``export``: an AD-script JSON in, the files people read, hear and watch out.
+
+Formats (``<stem>`` is the JSON's name without ``.ad.json``):
+
+=========  ==========================  ===================================================
+``vtt``    ``<stem>.ad.vtt``           WebVTT for ``<track kind="descriptions">``
+``srt``    ``<stem>.ad.srt``           SubRip
+``ttml``   ``<stem>.ad.ttml``          DAPT TTML with ducking (``tta:gain``) and ``tta:speak``/``tta:pan``
+``wav``    ``<stem>.ad.wav``           the AD-only track (voice alone, silence between ADs)
+``mix``    ``<stem>.ad.mix.wav``       programme sound ducked under the ADs, ADs mixed in
+``mp4``    ``<stem>.described.mp4``    the video (copied) + original audio + the mix as the AD track
+``mkv``    ``<stem>.described.mkv``    the same in Matroska
+=========  ==========================  ===================================================
+
+Every run also writes ``<stem>.ad.export.json``: the voice, the settings, how each AD was
+fitted (:mod:`.tts`), the mix report and the files written.  All input is checked first
+(the JSON, the video and that it is the one described, the output folder), so bad input
+writes nothing; each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from ..atomic import write_json, write_text
+from ..describe.script import ADScript
+from ..errors import InputError
+from ..media.probe import probe
+from .document import check_video, json_path, load_script, stem_of
+from .mix import MixConfig, leave_room_for_ramps, render
+from .mux import check_language, mux_described
+from .srt import to_srt
+from .ttml import to_ttml
+from .tts import FitConfig, speak_script
+from .voices import load_voice
+from .webvtt import to_webvtt
+from .writeout import check_writable
+
+log = logging.getLogger("cinescribe.export")
+
+NAMES = {
+    "vtt": "{stem}.ad.vtt",
+    "srt": "{stem}.ad.srt",
+    "ttml": "{stem}.ad.ttml",
+    "wav": "{stem}.ad.wav",
+    "mix": "{stem}.ad.mix.wav",
+    "mp4": "{stem}.described.mp4",
+    "mkv": "{stem}.described.mkv",
+}
+EXPORT_FORMATS = tuple(NAMES)
+VOICED = ("wav", "mix", "mp4", "mkv")
+NEEDS_VIDEO = ("mix", "mp4", "mkv")
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """Voice, fitting and mixing settings of one export; printed into the report."""
+
+    voice: str = "default"
+    language: str = "eng"
+    fit: FitConfig = field(default_factory=FitConfig)
+    mix: MixConfig = field(default_factory=MixConfig)
+
+    def validate(self) -> None:
+        self.fit.validate()
+        self.mix.validate()
+        check_language(self.language)
+
+
+def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"vtt,srt"`` -> ``("vtt", "srt")``, checked against :data:`EXPORT_FORMATS`."""
+    items = [f.strip().lower() for f in (text.split(",") if isinstance(text, str) else text) if f.strip()]
+    unknown = [f for f in items if f not in NAMES]
+    if unknown:
+        raise InputError(f"unknown export format {unknown[0]!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    if not items:
+        raise InputError(f"no export format given; choose from {', '.join(EXPORT_FORMATS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def _video(script: ADScript, video: str | Path | None, formats: Sequence[str]) -> Path | None:
+    if video is not None:
+        return check_video(script, video)
+    if not any(f in NEEDS_VIDEO for f in formats):
+        return None
+    recorded = script.video.get("path")
+    if recorded and Path(recorded).is_file():
+        return check_video(script, recorded)
+    needs = ", ".join(f for f in formats if f in NEEDS_VIDEO)
+    raise InputError(f"formats {needs} need the video: the one described ({recorded or 'unknown'}) is not there; "
+                     "give it with --video")
+
+
+def export_script(
+    source: str | Path,
+    *,
+    video: str | Path | None = None,
+    outdir: str | Path | None = None,
+    formats: Sequence[str] = ("vtt", "srt", "ttml", "wav"),
+    cfg: ExportConfig = ExportConfig(),
+) -> dict[str, Path]:
+    """Export the AD script ``source`` (a ``.ad.json`` or its folder); returns format -> path."""
+    formats = parse_formats(formats)
+    cfg.validate()
+    path = json_path(source)
+    script = load_script(path)
+    programme = _video(script, video, formats)
+    out = Path(outdir) if outdir is not None else path.parent
+    check_writable(out)
+    stem = stem_of(path)
+    paths = {f: out / NAMES[f].format(stem=stem) for f in formats}
+    voiced = any(f in VOICED for f in formats)
+    has_audio = bool(programme is not None and probe(programme, check_end=False).has_audio)
+
+    spoken = None
+    voice_id = None
+    if voiced:
+        voice = load_voice(cfg.voice)
+        voice_id = voice.model_id
+        spoken = speak_script(script, voice, cfg.fit)
+        leave_room_for_ramps(spoken, script.dialogue, cfg.mix.ramp)
+        for s in spoken:
+            if s.status in ("shortened", "skipped"):
+                log.warning(f"AD {s.index} at {s.start:.2f} s does not fit its {s.window:.2f} s at rate "
+                            f"{cfg.fit.max_rate}: {s.status}" + (f" to {s.spoken_text!r}" if s.spoken_text else
+                                                                  "; shorten it in the review page"))
+    texts = {"vtt": lambda: to_webvtt(script), "srt": lambda: to_srt(script),
+             "ttml": lambda: to_ttml(script, spoken, cfg.mix, language=_bcp47(cfg.language))}
+    for fmt in ("vtt", "srt", "ttml"):
+        if fmt in paths:
+            write_text(paths[fmt], texts[fmt]())
+    mix_report = None
+    if spoken is not None:
+        described = [f for f in ("mp4", "mkv") if f in paths]
+        mix_path = paths.get("mix")
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".mix.wav.part", dir=out)
+        os.close(fd)
+        scratch = Path(name)
+        try:
+            if mix_path is None and described:
+                mix_path = scratch
+            duration = float(script.video.get("duration") or 0.0) or max((s.end for s in spoken), default=0.0)
+            report = render(spoken, script.dialogue, duration, video=programme if has_audio else None,
+                            ad_path=paths.get("wav"), mix_path=mix_path, cfg=cfg.mix)
+            mix_report = report.to_dict()
+            for fmt in described:
+                mux_described(programme, mix_path, paths[fmt], has_audio=has_audio, language=cfg.language)
+        finally:
+            scratch.unlink(missing_ok=True)
+    summary = {
+        "source": str(path),
+        "video": str(programme) if programme else None,
+        "voice": voice_id,
+        "config": asdict(cfg),
+        "speech": [s.report() for s in spoken] if spoken is not None else [],
+        "fitted": _counts(spoken),
+        "mix": mix_report,
+        "files": {f: str(p) for f, p in paths.items()},
+    }
+    paths["report"] = write_json(out / f"{stem}.ad.export.json", summary)
+    return paths
+
+
+def _counts(spoken) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for s in spoken or ():
+        counts[s.status] = counts.get(s.status, 0) + 1
+    return counts
+
+
+def _bcp47(code: str) -> str:
+    """``eng`` -> ``en`` for TTML's ``xml:lang`` (ISO 639-2 codes without a short form stay as they are)."""
+    return {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "spa": "es", "ita": "it",
+            "nld": "nl", "dut": "nl", "por": "pt", "swe": "sv", "jpn": "ja", "zho": "zh", "chi": "zh"}.get(code, code)

@@ -1,0 +1,285 @@
+"""``cinescribe serve``: the review page and its JSON API, on 127.0.0.1 only.
+
+Routes (all same-origin; the page is plain HTML/CSS/JS from ``web/``, nothing from a CDN):
+
+=======================  ==================================================================
+``GET  /``               the page
+``GET  /static/<file>``  its script and style sheet
+``GET  /api/script``     the AD-script JSON, its ``revision``, the export report if any
+``POST /api/validate``   ``{index, text, start, end}`` -> ``{errors, words, budget}``
+``POST /api/save``       ``{revision, edits: [...]}`` -> saved (backup + atomic replace), or errors
+``POST /api/export``     re-export vtt, srt, ttml, wav (and mp4 when ``--formats`` asks)
+``GET  /media/video``    the video (byte ranges, for seeking)
+``GET  /media/ad.vtt``   WebVTT made from the JSON as saved now (the page's descriptions track)
+``GET  /media/ad.wav``   the exported AD-only track, if there is one
+=======================  ==================================================================
+
+Requests whose ``Host`` is not this server's loopback address are refused (DNS
+rebinding), and POSTs must be ``application/json`` from this origin.  The video is
+checked to be the one the JSON describes before the server starts; a port in use is a
+one-line :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import mimetypes
+import re
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ...errors import CinescribeError, InputError
+from ..document import check_video, json_path, read_json, script_from_dict, stem_of
+from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
+from ..webvtt import to_webvtt
+from .edits import Edit, StaleRevision, check_edit, revision, save_edits, word_budget, words_per_second
+
+log = logging.getLogger("cinescribe.export")
+HOST = "127.0.0.1"
+MAX_BODY = 1 << 20
+STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
+
+
+class Review:
+    """The state behind the server: the JSON, its video, the export settings; one writer at a time."""
+
+    def __init__(self, source: str | Path, video: str | Path | None = None,
+                 formats: Sequence[str] = ("vtt", "srt", "ttml", "wav"), cfg: ExportConfig = ExportConfig()) -> None:
+        self.path = json_path(source)
+        doc = read_json(self.path)
+        script = script_from_dict(doc, str(self.path))
+        self.formats = parse_formats(formats)
+        cfg.validate()
+        self.cfg = cfg
+        candidates = [Path(video)] if video is not None else [
+            Path(script.video["path"]) if script.video.get("path") else None,
+            self.path.parent / Path(script.video.get("path", "")).name,
+        ]
+        found = next((c for c in candidates if c is not None and c.is_file()), None)
+        if found is None:
+            if video is not None:
+                check_video(script, video)  # raises the "no such file" error
+            raise InputError(f"the video {script.video.get('path', '?')} described by {self.path.name} is not there; "
+                             "give it with --video")
+        self.video = check_video(script, found).resolve()
+        self.stem = stem_of(self.path)
+        self.lock = threading.Lock()
+
+    def output(self, fmt: str) -> Path:
+        return self.path.parent / NAMES[fmt].format(stem=self.stem)
+
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            doc = read_json(self.path)
+            rev = revision(self.path)
+        report_path = self.path.parent / f"{self.stem}.ad.export.json"
+        report = None
+        if report_path.is_file():
+            try:
+                report = json.loads(report_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                report = None
+        return {"doc": doc, "revision": rev, "json": self.path.name, "video": self.video.name,
+                "words_per_second": words_per_second(doc), "has_ad_audio": self.output("wav").is_file(),
+                "report": report}
+
+    def validate(self, body: Any) -> dict[str, Any]:
+        edit = Edit.from_json(body)
+        doc = read_json(self.path)
+        return {"errors": check_edit(doc, edit), "words": len(edit.text.split()),
+                "budget": word_budget(doc, edit.start, edit.end)}
+
+    def save(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("edits"), list) or not body["edits"]:
+            raise InputError("save needs {revision, edits: [{index, text, start, end}, ...]}")
+        edits = [Edit.from_json(e) for e in body["edits"]]
+        with self.lock:
+            return save_edits(self.path, edits, body.get("revision"))
+
+    def export(self) -> dict[str, Any]:
+        with self.lock:
+            paths = export_script(self.path, video=self.video, formats=self.formats, cfg=self.cfg)
+        report = json.loads(paths["report"].read_text(encoding="utf-8"))
+        return {"files": sorted(p.name for p in paths.values()), "fitted": report["fitted"]}
+
+    def vtt(self) -> str:
+        return to_webvtt(script_from_dict(read_json(self.path), str(self.path)))
+
+
+def _web(name: str) -> bytes:
+    return files("cinescribe.export").joinpath("web", name).read_bytes()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """HTTP handler bound to one :class:`Review` (set by :func:`make_server`)."""
+
+    review: Review
+    server_version = "cinescribe-review"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def _host_ok(self) -> bool:
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+        return host in (HOST, "localhost")
+
+    def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; media-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, obj: Any) -> None:
+        self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    def _file(self, path: Path, ctype: str) -> None:
+        size = path.stat().st_size
+        rng = self.headers.get("Range")
+        m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip()) if rng else None
+        if rng and (m is None or m.group(1) == m.group(2) == ""):
+            self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", ctype, {"Content-Range": f"bytes */{size}"})
+            return
+        start, end = 0, size - 1
+        if m:
+            if m.group(1):
+                start = int(m.group(1))
+                end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+            else:
+                start = max(0, size - int(m.group(2)))
+            if start > end or start >= size:
+                self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", ctype, {"Content-Range": f"bytes */{size}"})
+                return
+        length = end - start + 1
+        self.send_response(HTTPStatus.PARTIAL_CONTENT if m else HTTPStatus.OK)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(length))
+        if m:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        with path.open("rb") as fh:
+            fh.seek(start)
+            left = length
+            while left > 0:
+                chunk = fh.read(min(1 << 16, left))
+                if not chunk:
+                    break
+                try:
+                    self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                left -= len(chunk)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        if not self._host_ok():
+            self._error(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost")
+            return
+        route = self.path.split("?", 1)[0]
+        try:
+            if route in ("/", "/index.html"):
+                self._send(HTTPStatus.OK, _web("index.html"), "text/html; charset=utf-8")
+            elif route.startswith("/static/") and route[8:] in STATIC:
+                self._send(HTTPStatus.OK, _web(route[8:]), f"{STATIC[route[8:]]}; charset=utf-8")
+            elif route == "/favicon.ico":
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+            elif route == "/api/script":
+                self._json(HTTPStatus.OK, self.review.state())
+            elif route == "/media/video":
+                self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
+            elif route == "/media/ad.vtt":
+                self._send(HTTPStatus.OK, self.review.vtt().encode(), "text/vtt; charset=utf-8")
+            elif route == "/media/ad.wav" and self.review.output("wav").is_file():
+                self._file(self.review.output("wav"), "audio/wav")
+            else:
+                self._error(HTTPStatus.NOT_FOUND, f"no such page: {route}")
+        except CinescribeError as exc:
+            self._error(HTTPStatus.CONFLICT, str(exc))
+
+    def do_POST(self) -> None:
+        if not self._host_ok():
+            self._error(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost")
+            return
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{self.headers.get('Host')}":
+            self._error(HTTPStatus.FORBIDDEN, "cross-origin requests are refused")
+            return
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
+            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+            return
+        try:
+            body = json.loads(self.rfile.read(length) or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            self._error(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON")
+            return
+        actions: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "/api/validate": self.review.validate,
+            "/api/save": self.review.save,
+            "/api/export": lambda _: self.review.export(),
+        }
+        action = actions.get(self.path)
+        if action is None:
+            self._error(HTTPStatus.NOT_FOUND, f"no such action: {self.path}")
+            return
+        try:
+            result = action(body)
+        except StaleRevision as exc:
+            self._error(HTTPStatus.CONFLICT, str(exc))
+            return
+        except CinescribeError as exc:
+            self._error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+            return
+        status = HTTPStatus.UNPROCESSABLE_ENTITY if result.get("saved") is False else HTTPStatus.OK
+        self._json(status, result)
+
+
+def make_server(review: Review, port: int) -> ThreadingHTTPServer:
+    """A server for ``review`` on 127.0.0.1:``port`` (0: any free port); InputError if the port is taken."""
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port must be between 0 and 65535 (got {port})")
+    handler = type("ReviewHandler", (Handler,), {"review": review})
+    try:
+        server = ThreadingHTTPServer((HOST, port), handler)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise InputError(f"port {port} on {HOST} is {'in use' if exc.errno == errno.EADDRINUSE else 'not allowed'}; "
+                             "choose another with --port") from None
+        raise
+    server.daemon_threads = True
+    return server
+
+
+def serve(review: Review, port: int, ready: Callable[[str], None] = lambda url: None) -> None:
+    """Serve ``review`` on 127.0.0.1:``port`` until interrupted; ``ready`` gets the page's URL."""
+    server = make_server(review, port)
+    try:
+        ready(f"http://{HOST}:{server.server_address[1]}/")
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
