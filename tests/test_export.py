@@ -86,3 +86,16 @@ def test_unwritable_folder(tmp_path):
         check_writable(blocker / "sub")
     with pytest.raises(InputError, match="not a folder"):
         check_writable(blocker)
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+
+    from cinescribe.atomic import write_text
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = write_text(tmp_path / "out.txt", "hello\n")
+    assert path.read_text() == "hello\n"
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
