@@ -64,3 +64,27 @@ def test_missing_tools_are_named(monkeypatch, tmp_path):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(MissingDependencyError, match="apt-get install ffmpeg espeak-ng"):
         make_test_video(tmp_path / "x.mp4")
+
+
+@pytest.mark.slow
+def test_demo_command_writes_every_output(tmp_path):
+    """`cinescribe demo` (what `make demo` runs): the script, its subtitles, the voice, the mix, the described video."""
+    import json
+    import sys
+
+    import av
+
+    out = tmp_path / "demo-out"
+    proc = subprocess.run([sys.executable, "-m", "cinescribe", "demo", "-o", str(out), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"demo.mp4", "demo.ad.json", "demo.ad.vtt", "demo.ad.srt", "demo.ad.ttml", "demo.ad.wav",
+            "demo.ad.mix.wav", "demo.described.mp4", "demo.ad.export.json"} <= names
+    doc = json.loads((out / "demo.ad.json").read_text())
+    spoken = [d for d in doc["descriptions"] if d["text"]]
+    assert len(spoken) >= 5
+    assert any('"cinescribe demo"' in d["text"] for d in spoken)  # the title card, read by OCR
+    assert {"cup", "motorcycle"} <= {f["value"] for d in spoken for f in d["facts"] if f["kind"] == "object"}
+    with av.open(str(out / "demo.described.mp4")) as container:
+        assert len(container.streams.video) == 1 and len(container.streams.audio) == 2

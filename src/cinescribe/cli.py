@@ -116,10 +116,11 @@ def demo(
     out: Path = typer.Option(Path("demo-out"), "-o", "--out", help="Folder for the demo video and its AD files."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
-    """Make the bundled demo video (speech + several shots) and describe it."""
+    """Make the bundled demo video (speech + several shots), describe it, voice it and mix a described video."""
     _setup_logging(quiet)
     from .demo import make_demo_video
     from .describe.pipeline import describe_to_folder
+    from .export.pipeline import export_script
     from .export.writeout import check_writable
 
     check_writable(out)
@@ -127,9 +128,11 @@ def demo(
     info = make_demo_video(video)
     logging.getLogger("cinescribe").info(f"demo video: {video} ({info.duration:.1f} s)")
     script, paths = describe_to_folder(video, out)
+    paths.update(export_script(paths["json"], video=video, formats=("ttml", "wav", "mix", "mp4")))
     if not quiet:
         _print_result(script, paths)
-        console.print(f"[bold]Demo outputs are in {out.resolve()}[/] (open demo.mp4 with demo.ad.vtt as its description track)")
+        console.print(f"[bold]Demo outputs are in {out.resolve()}[/]: watch demo.described.mp4 (second audio "
+                      f"track: audio description), or review and edit with: cinescribe serve {out}")
 
 
 @app.command("export")
