@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything cinescribe needs on a fresh Debian machine: system packages
-# (ffmpeg, espeak-ng, chromium, fonts, GL/GLib runtime for OpenCV, Node.js when missing), a Python
+# (ffmpeg, espeak-ng, chromium, Java, fonts, GL/GLib runtime for OpenCV, Node.js when missing), a Python
 # virtual environment in .venv with the package and its test tools, and the Node
 # packages of the perception worker (node/node_modules).  Safe to run again.
 set -euo pipefail
@@ -12,6 +12,8 @@ command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 # headless Chromium for the review page's browser tests (Playwright drives it; it never downloads a browser)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+# Java runs the reference PTB tokenizer and METEOR jars of the evaluation suite
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || need+=(fonts-dejavu-core)
 ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)

@@ -214,9 +214,10 @@ def doctor() -> None:
     from .doctor import run_checks
 
     ok = True
-    for name, passed, detail in run_checks():
-        ok &= passed
-        console.print(f"{'[green]ok[/]  ' if passed else '[red]MISSING[/]'} {name}: {detail}", highlight=False)
+    for name, passed, required, detail in run_checks():
+        ok &= passed or not required
+        mark = "[green]ok[/]     " if passed else ("[red]MISSING[/]" if required else "[yellow]absent[/] ")
+        console.print(f"{mark} {name}: {detail}", highlight=False, soft_wrap=True)
     if not ok:
         raise InputError("some requirements are missing; run `make setup` (see README)")
 
