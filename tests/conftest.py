@@ -9,7 +9,26 @@ from typing import Callable
 
 import pytest
 
+from cinescribe.cache import cache_root
 from cinescribe.demo import DemoInfo, ShotSpec, make_demo_video, make_test_video
+
+# Prepared pretrained models (the Gemma folder) are read from the user's cache; everything a run
+# caches (features, per-frame perception results) goes to a fresh folder, so that every test
+# really runs the models instead of reading an earlier run's results.
+USER_CACHE = cache_root()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+    import tempfile
+
+    os.environ["CINESCRIBE_CACHE"] = tempfile.mkdtemp(prefix="cinescribe-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+
+    shutil.rmtree(os.environ.pop("CINESCRIBE_CACHE", ""), ignore_errors=True)
 
 needs_tools = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,

@@ -303,7 +303,9 @@ def test_describe_rejects_a_missing_polish_model(tmp_path, speech_video):
                     reason="the Gemma package is not installed (make setup)")
 def test_gemma_polishes_and_stays_licensed():
     t0 = time.perf_counter()
-    polisher = Polisher.from_package()
+    from conftest import USER_CACHE
+
+    polisher = Polisher.from_package(USER_CACHE)
     print(f"\nload {time.perf_counter() - t0:.1f} s")
     sets = [
         ["people:1", "expression:happy", "posture:standing", "object:cup", "scale:close-up"],

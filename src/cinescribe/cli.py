@@ -174,6 +174,25 @@ def serve(
 
 
 @app.command()
+def extract(
+    video: Path = typer.Argument(..., help="The video whose frame features to extract."),
+    encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
+    fps: float = typer.Option(4.0, help="Frames per second to sample."),
+    max_side: int = typer.Option(256, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: features/ in $CINESCRIBE_CACHE or ~/.cache/cinescribe)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Write VIDEO's frame embeddings into the feature store (resumable; reused when nothing changed)."""
+    _setup_logging(quiet)
+    from .features.extract import run_extract
+
+    summary = run_extract(video, encoder=encoder, fps=fps, max_side=max_side, cache=cache)
+    if not quiet:
+        console.print(f"[green]features[/] {summary['frames']} frames x {summary['dim']} ({summary['encoder']}) "
+                      f"in {summary['entry']}", highlight=False)
+
+
+@app.command()
 def evaluate(
     pred: Path = typer.Option(..., "--pred", "-p", help="Predictions: CSV/JSONL (film,start,end,text), an .ad.json or a folder of them."),
     gt: Path = typer.Option(..., "--gt", "-g", help="Ground truth: MAD, CMD-AD, TV-AD CSV, MAD JSON, cinescribe JSON or a table."),

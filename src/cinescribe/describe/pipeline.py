@@ -21,9 +21,10 @@ from typing import Sequence
 from .. import __version__
 from ..errors import InputError
 from ..export.writeout import FORMATS, check_writable, write_outputs
-from ..features.analysers import analyse_frames, default_analysers
+from ..features.analysis_cache import analyse_cached, analysis_caches, lazy_default_analysers
 from ..features.analysers.base import Analyser, FrameAnalysis
 from ..features.analysers.pixels import PixelAnalyser
+from ..features.store import FeatureStore
 from ..media.audio import extract_audio
 from ..media.dialogue import dialogue_intervals
 from ..media.fingerprint import fingerprint
@@ -141,11 +142,14 @@ def describe_video(
     cfg: DescribeConfig = DescribeConfig(),
     analysers: Sequence[Analyser] | None = None,
     journal: SlotJournal | None = None,
+    store: FeatureStore | None = None,
 ) -> ADScript:
     """Describe ``video``; see the module docstring.
 
     ``analysers`` replaces the default perception models (which are loaded only if a slot
     needs them); with a ``journal``, slots it holds are reused and new ones recorded.
+    Per-frame perception results are cached in ``store`` (by default, when the default
+    models are used, the default feature store), so a second run does no model work.
     """
     cfg.validate()
     timings: dict[str, float] = {}
@@ -179,9 +183,11 @@ def describe_video(
     models: list[Analyser] = []
     polisher = None
     if pending:
-        models = default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
+        models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
         polisher = load_polisher(cfg.polish)
     lap("load_models")
+    store = FeatureStore() if store is None and own else store
+    caches = analysis_caches(store, fingerprint(info.path), models, cfg.max_side) if store is not None else {}
     pixels = PixelAnalyser()
     model_ids = {m.name: m.model_id for m in models} if pending else (dict(journal.models) if journal else {})
     if polisher is not None:
@@ -199,7 +205,7 @@ def describe_video(
                     tracker.record(f.key for f in description.facts)
                 else:
                     description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                                                 polisher)
+                                                 polisher, caches)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -253,7 +259,7 @@ def load_polisher(polish: str):
 
 
 def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                   polisher=None) -> AudioDescription:
+                   polisher=None, caches=None) -> AudioDescription:
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
@@ -262,7 +268,7 @@ def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels
     dense = [FrameAnalysis(t=f.t) for f in frames]
     pixels.analyse([f.image for f in frames], dense)
     keyframes = nearest_frames(frames, keyframe_times(slot, cfg.keyframes))
-    measured = analyse_frames([f.image for f in keyframes], [f.t for f in keyframes], models)
+    measured = analyse_cached([f.image for f in keyframes], [f.t for f in keyframes], models, caches or {})
     scene = _scene_at(scenes, slot.start)
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
@@ -283,6 +289,7 @@ def describe_to_folder(
     cfg: DescribeConfig = DescribeConfig(),
     formats: Sequence[str] = FORMATS,
     analysers: Sequence[Analyser] | None = None,
+    store: FeatureStore | None = None,
 ) -> tuple[ADScript, dict[str, Path]]:
     """Describe ``video`` and write ``<name>.ad.{json,vtt,srt}`` into ``outdir``.
 
@@ -307,7 +314,7 @@ def describe_to_folder(
             "version": __version__,
         })
         journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", key)
-        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal)
+        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store)
         paths = write_outputs(script, out, stem, tuple(formats))
         journal.remove()
         return script, paths

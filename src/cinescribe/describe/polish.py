@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..cache import cache_root
 from ..errors import InputError, MissingDependencyError
 from .facts import Fact
 from .writer import FUNCTION_WORDS, Written, content_words, unlicensed_words, word_count
@@ -414,11 +415,6 @@ def _require_lm():
         raise MissingDependencyError(
             f"polishing needs transformers (missing: {e.name}); install it with: {INSTALL_HINT}") from e
     transformers.utils.logging.disable_progress_bar()  # our own progress bar covers loading
-
-
-def cache_root() -> Path:
-    """``$CINESCRIBE_CACHE`` or ``~/.cache/cinescribe``."""
-    return Path(os.environ.get("CINESCRIBE_CACHE") or Path.home() / ".cache" / "cinescribe")
 
 
 def gguf_sentencepiece(gguf_path: Path, out_file: Path) -> None:
