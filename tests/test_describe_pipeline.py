@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cinescribe.describe.pipeline import DescribeConfig, describe_to_folder, describe_video, keyframe_times
+from cinescribe.describe.pipeline import DescribeConfig, choose_keyframes, describe_to_folder, describe_video
 from cinescribe.describe.planner import PlannerConfig, Slot
 from cinescribe.describe.writer import FUNCTION_WORDS, content_words
 from cinescribe.features.analysers.base import Detection
@@ -33,8 +33,37 @@ class FakeCatDetector:
         pass
 
 
-def test_keyframe_times_are_inside_the_slot():
-    assert keyframe_times(Slot(0, 2.0, 5.0, 7), 3) == pytest.approx([2.5, 3.5, 4.5])
+def _frames(colours):
+    import numpy as np
+
+    from cinescribe.media.frames import Frame
+
+    return [Frame(index=i, t=0.25 * i, image=np.full((48, 64, 3), c, np.uint8)) for i, c in enumerate(colours)]
+
+
+@pytest.mark.parametrize("selector", ["uniform", "redundancy", "events"])
+def test_keyframes_are_distinct_frames_of_the_slot(selector):
+    frames = _frames([(200, 30, 30)] * 6 + [(30, 30, 200)] * 6)
+    chosen = choose_keyframes(frames, DescribeConfig(keyframes=3, keyframe_selector=selector), [])
+    assert 1 <= len(chosen) <= 3
+    assert len({f.t for f in chosen}) == len(chosen) and all(f in frames for f in chosen)
+
+
+def test_event_keyframes_catch_a_short_insert_that_uniform_misses():
+    red, blue, green = (200, 30, 30), (30, 30, 200), (30, 200, 30)
+    frames = _frames([red] * 7 + [green] + [blue] * 4)  # a one-frame insert between the centres of the thirds
+    colours = {sel: {tuple(f.image[0, 0]) for f in choose_keyframes(frames, DescribeConfig(keyframes=3,
+                                                                                         keyframe_selector=sel), [])}
+               for sel in ("uniform", "events")}
+    assert colours["events"] == {red, green, blue}
+    assert green not in colours["uniform"]
+
+
+def test_unknown_keyframe_selector_is_an_input_error(speech_video):
+    from cinescribe.errors import InputError
+
+    with pytest.raises(InputError, match="keyframe-selector"):
+        describe_video(speech_video.path, cfg=DescribeConfig(keyframe_selector="best"), analysers=[])
 
 
 def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):

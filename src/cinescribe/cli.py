@@ -80,6 +80,8 @@ def describe(
     vad: str = typer.Option("silero", help="Speech-activity backend: silero or energy."),
     shot_fps: float = typer.Option(4.0, help="Frames per second sampled for cut detection and light/motion."),
     keyframes: int = typer.Option(3, help="Frames per slot measured by the perception models."),
+    keyframe_selector: str = typer.Option("uniform", help="How those frames are chosen: uniform (centres of equal "
+                                          "parts), events (DynFocus-style, one per visual event) or redundancy."),
     max_side: int = typer.Option(640, help="Longest side, in pixels, of the frames the models see."),
     objects: bool = typer.Option(True, "--objects/--no-objects", help="Detect objects (COCO classes)."),
     faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect faces and their expression."),
@@ -100,7 +102,7 @@ def describe(
     cfg = DescribeConfig(
         planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
                               speech_margin=speech_margin, max_slot=max_slot),
-        shot_fps=shot_fps, keyframes=keyframes, max_side=max_side, vad=vad,
+        shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
         objects=objects, faces=faces, poses=poses, ocr=ocr,
         polish=str(polish_model) if polish_model else (POLISH_PACKAGED if polish else ""),
     )

@@ -3,8 +3,10 @@
 The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; one
 streamed decode pass at ``shot_fps`` (frames of at most 256 px) for shot cuts and
 scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames decoded at
-``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them measured by the
-perception models, facts -> novelty -> one sentence within the word budget.
+``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them chosen by
+``keyframe_selector`` (:mod:`cinescribe.features.keyframes`; default uniform: on the demo, the
+events selector spent two of three frames on a 0.4 s tail after a cut and lost a face) and
+measured by the perception models, facts -> novelty -> one sentence within the word budget.
 Bad input raises :class:`InputError` before any output is written.
 """
 
@@ -18,12 +20,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..export.writeout import FORMATS, check_writable, write_outputs
 from ..features.analysis_cache import analyse_cached, analysis_caches, lazy_default_analysers
 from ..features.analysers.base import Analyser, FrameAnalysis
 from ..features.analysers.pixels import PixelAnalyser
+from ..features.encoders.pixels import PixelEncoder
+from ..features.keyframes import SELECTORS, select_keyframes
 from ..features.store import FeatureStore
 from ..media.audio import extract_audio
 from ..media.dialogue import dialogue_intervals
@@ -62,6 +67,7 @@ class DescribeConfig:
     faces: bool = True
     poses: bool = True
     ocr: bool = True
+    keyframe_selector: str = "uniform"
     polish: str = ""
 
     def validate(self) -> None:
@@ -76,24 +82,11 @@ class DescribeConfig:
             raise InputError(f"--novelty-window must be zero or more (got {self.novelty_window})")
         if self.polish and self.polish != POLISH_PACKAGED and not Path(self.polish).is_dir():
             raise InputError(f"--polish-model {self.polish}: no such folder; give a transformers causal-LM folder")
+        if self.keyframe_selector not in SELECTORS:
+            raise InputError(f"unknown --keyframe-selector {self.keyframe_selector!r}; "
+                             f"choose one of: {', '.join(SELECTORS)}")
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
-
-
-def keyframe_times(slot: Slot, k: int) -> list[float]:
-    """Centres of ``k`` equal parts of the slot (never on the slot's edges, where cuts fall)."""
-    step = slot.duration / k
-    return [slot.start + (i + 0.5) * step for i in range(k)]
-
-
-def nearest_frames(frames: Sequence[Frame], times: Sequence[float]) -> list[Frame]:
-    """For each time the nearest frame, without repeating a frame."""
-    chosen: list[Frame] = []
-    for t in times:
-        best = min(frames, key=lambda f: abs(f.t - t))
-        if not chosen or best.t != chosen[-1].t:
-            chosen.append(best)
-    return chosen
 
 
 def _package_version(name: str) -> str:
@@ -195,6 +188,7 @@ def describe_video(
     if journal:
         journal.models = model_ids
     tracker = NoveltyTracker(window=cfg.novelty_window)
+    neighbours: list[np.ndarray] = []
     descriptions: list[AudioDescription] = []
     previous_scene: int | None = None
     try:
@@ -205,7 +199,7 @@ def describe_video(
                     tracker.record(f.key for f in description.facts)
                 else:
                     description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                                                 polisher, caches)
+                                                 polisher, caches, neighbours)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -258,8 +252,19 @@ def load_polisher(polish: str):
         return Polisher.from_package() if polish == POLISH_PACKAGED else Polisher(polish)
 
 
+def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: list[np.ndarray]) -> list[Frame]:
+    """The ``cfg.keyframes`` frames of a slot the perception models see, by ``cfg.keyframe_selector``
+    over pixel embeddings; ``neighbours`` holds the previous slot's embeddings and is replaced by
+    this slot's (DynFocus: prefer frames distinct from the neighbouring slot)."""
+    x = PixelEncoder().encode_images([f.image for f in frames])
+    chosen = select_keyframes(cfg.keyframe_selector, x, cfg.keyframes, times=[f.t for f in frames],
+                              neighbours=neighbours[0] if neighbours else None)
+    neighbours[:] = [x]
+    return [frames[i] for i in chosen.indices]
+
+
 def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                   polisher=None, caches=None) -> AudioDescription:
+                   polisher, caches, neighbours) -> AudioDescription:
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
@@ -267,7 +272,7 @@ def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
     dense = [FrameAnalysis(t=f.t) for f in frames]
     pixels.analyse([f.image for f in frames], dense)
-    keyframes = nearest_frames(frames, keyframe_times(slot, cfg.keyframes))
+    keyframes = choose_keyframes(frames, cfg, neighbours)
     measured = analyse_cached([f.image for f in keyframes], [f.t for f in keyframes], models, caches or {})
     scene = _scene_at(scenes, slot.start)
     new_scene = scene if previous_scene is not None and scene != previous_scene else None

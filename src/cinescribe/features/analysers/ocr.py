@@ -24,9 +24,10 @@ def restore_spaces(text: str, char_boxes, gap: float = 0.7) -> str:
     ``return_word_box`` RapidOCR gives one box per character; a horizontal gap between two
     alphanumeric characters wider than ``gap`` times the median character width is a space.
     The boxes come from the recogniser's time steps and are noisy (``demo`` can show a wide
-    gap before ``m``), so a space that would leave a one-character fragment is not inserted.
+    gap before ``m``), so a line in which the recogniser already read a space is trusted as it
+    is, and a space that would leave a one-character fragment is not inserted.
     """
-    if not char_boxes or len(char_boxes) != len(text) or len(text) < 2:
+    if not char_boxes or len(char_boxes) != len(text) or len(text) < 2 or " " in text.strip():
         return text
     try:
         xs = [(min(p[0] for p in b), max(p[0] for p in b)) for b in char_boxes]
