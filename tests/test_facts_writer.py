@@ -123,3 +123,19 @@ def test_novelty_prefers_new_facts():
     tracker.record([])
     tracker.record([])
     assert not tracker.seen("object:cup")
+
+
+def test_every_posture_the_pose_analyser_derives_can_be_written():
+    from cinescribe.describe.facts import POSTURE_WORDS, posture_facts
+    from cinescribe.features.analysers.base import Pose
+    from cinescribe.features.analysers.human import POSTURES
+
+    assert set(POSTURES) == set(POSTURE_WORDS)
+    for posture in POSTURES:
+        kf = [frame(t, [PERSON]) for t in (1.0, 2.0)]
+        for f in kf:
+            f.poses.append(Pose(0.8, {}, posture))
+        facts = [F("people", "people:1", 1, ["person"], 1.0)] + posture_facts(kf)  # by salience, as write expects
+        out = write(facts, 12)
+        assert out.text and unlicensed_words(out) == [], (posture, out)
+        assert any(f.kind == "posture" for f in out.facts)

@@ -44,6 +44,7 @@ POSTURE_WORDS = {
     "standing": ("standing", "stands", "stand"),
     "sitting": ("sitting", "sits", "sit"),
     "arms raised": ("arms", "raised", "raises", "raise"),
+    "lying down": ("lying", "lies", "lie", "down"),
 }
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
@@ -158,7 +159,7 @@ def expression_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
 
 
 def posture_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
-    """The posture most poses agree on (``standing``, ``sitting``, ``arms raised``)."""
+    """The posture most poses agree on (``standing``, ``sitting``, ``arms raised``, ``lying down``)."""
     postures = [p.posture for f in keyframes for p in f.poses if p.posture]
     if not postures:
         return []

@@ -23,6 +23,7 @@ _VERB = {
     "standing": ("stands", "stand"),
     "sitting": ("sits", "sit"),
     "arms raised": ("raises their arms", "raise their arms"),
+    "lying down": ("lies down", "lie down"),
 }
 _NUMBER = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six"}
 

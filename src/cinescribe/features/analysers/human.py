@@ -37,6 +37,7 @@ EMOTION_MODEL = "emotion"
 POSE_MODEL = "movenet-multipose"
 
 KEYPOINT_MIN_SCORE = 0.3
+POSTURES = ("arms raised", "lying down", "standing", "sitting")  # what derive_posture can return
 
 
 def _repo_node_dir() -> Path:
