@@ -195,6 +195,72 @@ def extract(
 
 
 @app.command()
+def batch(
+    source: Path = typer.Argument(..., help="A folder of videos (searched recursively) or a text file of paths, one per line."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output root: one folder per video, the done markers and batch-report.json."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: a local Ray instance)."),
+    backend: str = typer.Option("auto", help="auto (Ray if installed, else local processes), ray or processes."),
+    workers: Optional[int] = typer.Option(None, help="Parallel workers (default: as many as the CPUs/GPUs allow)."),
+    cpus_per_worker: float = typer.Option(1.0, help="CPUs each worker declares (and its torch threads)."),
+    gpus_per_worker: float = typer.Option(0.0, help="GPUs each worker declares (Ray only)."),
+    max_attempts: int = typer.Option(2, help="Attempts per video before it is recorded as failed (bad input: one)."),
+    min_gap: float = typer.Option(1.2, help="Shortest dialogue gap, in seconds, that gets an AD."),
+    words_per_second: float = typer.Option(2.5, help="Speaking rate that sets each slot's word budget."),
+    speech_margin: float = typer.Option(0.1, help="Seconds kept clear of dialogue on each side of an AD."),
+    max_slot: float = typer.Option(8.0, help="Gaps longer than this are split at shot cuts."),
+    vad: str = typer.Option("silero", help="Speech-activity backend: silero or energy."),
+    shot_fps: float = typer.Option(4.0, help="Frames per second sampled for cut detection and light/motion."),
+    keyframes: int = typer.Option(3, help="Frames per slot measured by the perception models."),
+    max_side: int = typer.Option(640, help="Longest side, in pixels, of the frames the models see."),
+    objects: bool = typer.Option(True, "--objects/--no-objects", help="Detect objects (COCO classes)."),
+    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect faces and their expression."),
+    poses: bool = typer.Option(True, "--poses/--no-poses", help="Estimate body pose."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read on-screen text."),
+    formats: str = typer.Option("json,vtt,srt", help="Comma-separated output formats: json, vtt, srt."),
+    keyframe_selector: str = typer.Option("uniform", help="How the measured frames are chosen: uniform, events or "
+                                          "redundancy (as describe)."),
+    polish: bool = typer.Option(False, "--polish", help="Rephrase each sentence with the packaged Gemma 3 270M."),
+    polish_model: Optional[Path] = typer.Option(None, "--polish-model", help="Polish with this local transformers "
+                                                "causal-LM folder instead (implies --polish)."),
+    extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
+                                 "into the feature store (as `cinescribe extract`)."),
+    encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
+    extract_fps: float = typer.Option(4.0, help="Frames per second sampled by --extract."),
+    extract_max_side: int = typer.Option(256, help="Longest side, in pixels, of the frames --extract encodes."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: $CINESCRIBE_CACHE or "
+                                         "~/.cache/cinescribe/features); a shared folder on a cluster."),
+    export_formats: str = typer.Option("", help="Also export each script (as `cinescribe export`): comma-separated "
+                                       "ttml, wav, mix, mp4, mkv, vtt, srt (default: none)."),
+    voice: str = typer.Option("default", help="TTS voice of the export: default, piper-joe or espeak."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Describe every video of SOURCE into OUT: resumable (finished videos are skipped), a failed video never stops the batch.
+
+    Exit code 0 when every video is done or skipped, 1 when any failed (see OUT/batch-report.json), 2 for bad batch input.
+    """
+    _setup_logging(quiet)
+    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
+    from .describe.planner import PlannerConfig
+    from .scale.batch import BatchOptions
+    from .scale.command import batch_command
+
+    cfg = DescribeConfig(
+        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
+                              speech_margin=speech_margin, max_slot=max_slot),
+        shot_fps=shot_fps, keyframes=keyframes, max_side=max_side, vad=vad,
+        objects=objects, faces=faces, poses=poses, ocr=ocr, keyframe_selector=keyframe_selector,
+        polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
+    )
+    options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
+                           gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
+                           cache=str(cache.resolve()) if cache else None)
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    raise typer.Exit(batch_command(source, out, cfg=cfg, formats=fmts, options=options, quiet=quiet, extract=extract,
+                                   encoder=encoder, extract_fps=extract_fps, extract_max_side=extract_max_side,
+                                   export_formats=export_formats, voice=voice))
+
+
+@app.command()
 def evaluate(
     pred: Path = typer.Option(..., "--pred", "-p", help="Predictions: CSV/JSONL (film,start,end,text), an .ad.json or a folder of them."),
     gt: Path = typer.Option(..., "--gt", "-g", help="Ground truth: MAD, CMD-AD, TV-AD CSV, MAD JSON, cinescribe JSON or a table."),
