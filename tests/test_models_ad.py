@@ -178,6 +178,18 @@ def test_save_pretrained_round_trip(lm_dir, tmp_path):
     assert loaded.generate(**gen_args).texts == model.generate(**gen_args).texts
 
 
+def test_unfrozen_lm_with_tied_embeddings_round_trips(lm_dir, tmp_path):
+    model = tiny(lm_dir, freeze_lm=False)
+    lm = model.decoder.lm
+    assert lm.get_input_embeddings().weight.data_ptr() == lm.get_output_embeddings().weight.data_ptr()
+    inputs = batch(model.tokenizer)
+    with torch.no_grad():
+        lm.get_input_embeddings().weight.add_(0.01)  # the trained LM differs from the one on disk
+    model.save_pretrained(tmp_path / "ckpt")
+    loaded = ADModel.from_pretrained(tmp_path / "ckpt").eval()
+    assert torch.equal(loaded(**inputs).loss, model(**inputs).loss)
+
+
 def test_lora_trains_only_adapters_and_round_trips(lm_dir, tmp_path):
     model = tiny(lm_dir, name="distinctad", **{"lora.enabled": True, "lora.rank": 2})
     lm_trainable = [n for n, p in model.decoder.lm.named_parameters() if p.requires_grad]

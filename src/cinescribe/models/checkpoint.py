@@ -26,7 +26,8 @@ def save_checkpoint(directory: str | Path, kind: str, config: dict[str, Any],
     """Write ``state`` and ``{"kind": kind, "config": config}`` into ``directory``."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    # clone: tied weights (an LM's input and output embeddings) share storage, which safetensors refuses
+    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in state.items()}
     with atomic_path(folder / WEIGHTS_NAME) as tmp:
         save_file(tensors, str(tmp), metadata={"kind": kind})
     write_json(folder / CONFIG_NAME, {"kind": kind, "config": config})
