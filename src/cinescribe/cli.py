@@ -296,6 +296,48 @@ def evaluate(
 
 
 @app.command()
+def train(
+    config: Path = typer.Argument(..., help="YAML training config: stage1 (CLIP-AD adaptation) or stage2 (AD model)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set schedule.steps=200 (value in YAML)."),
+    metrics: bool = typer.Option(True, "--metrics/--no-metrics", help="Score validation ADs with CIDEr-D, ROUGE-L, BLEU-4 and R@5/16 (stage2)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Train from CONFIG: checkpoints every K steps, resumes where it stopped, log.jsonl + loss.png in output_dir."""
+    _setup_logging(quiet)
+    import yaml
+
+    from .train.run import train_from_config
+
+    overrides = {}
+    for item in set_:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r}: write KEY=VALUE, e.g. --set schedule.steps=200")
+        overrides[key.strip()] = yaml.safe_load(value)
+
+    def validation_metrics(generated) -> dict[str, float]:
+        from .evaluate.bertscore import BertScorer
+        from .evaluate.metrics import caption_metrics
+        from .evaluate.recall import recall_within_neighbours
+
+        scores = caption_metrics([g.text for g in generated], [[g.reference] for g in generated],
+                                 ("bleu", "rouge", "cider")).overall
+        films: dict[str, tuple[list[str], list[str]]] = {}
+        for g in sorted(generated, key=lambda g: (g.film, g.start, g.end)):
+            films.setdefault(g.film, ([], []))[0].append(g.text)
+            films[g.film][1].append(g.reference)
+        recall = recall_within_neighbours(films, BertScorer(), ((5, 16),)).overall
+        return {**{k: 100 * v for k, v in scores.items() if k in ("BLEU-4", "ROUGE-L", "CIDEr-D")},
+                **{k: 100 * v for k, v in recall.items() if v is not None}}
+
+    summary = train_from_config(config, overrides, validation_metrics if metrics else None)
+    if not quiet:
+        shown = {**summary["last"], **summary["validation"]}
+        console.print(f"[green]trained[/] {summary['step']}/{summary['steps']} steps in {summary['seconds']:.0f} s: "
+                      + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()), highlight=False)
+
+
+@app.command()
 def doctor() -> None:
     """Check that the tools and models cinescribe needs are installed."""
     from .doctor import run_checks
