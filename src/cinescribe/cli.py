@@ -337,6 +337,100 @@ def train(
                       + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()), highlight=False)
 
 
+classify_app = typer.Typer(help="Video-level judgements (e.g. violence, valence/arousal) with the cross-attentive GRU "
+                                "fusion of motion, frame and AD-text streams.", no_args_is_help=True)
+app.add_typer(classify_app, name="classify")
+
+
+@classify_app.command("train")
+def classify_train(
+    labels: Path = typer.Option(..., "--labels", "-l", help="CSV: video (file stem), then 'label', 'labels' (a;b) or numeric columns."),
+    videos: Path = typer.Option(..., "--videos", help="Folder holding the labelled videos (searched recursively)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model folder to write (config.json, model.safetensors, classify.json)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON/YAML: model, model_config, streams, fps, epochs, lr, ..."),
+    ads: Optional[Path] = typer.Option(None, "--ads", help="Folder of <video stem>.ad.json (describe output) for the text stream."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: as cinescribe extract)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Train a classifier or regressor on labelled videos, reusing the feature store."""
+    _setup_logging(quiet)
+    from .train.classify import run_train
+
+    s = run_train(labels, videos, output, config, ads=ads, cache=cache)
+    if not quiet:
+        val = f", val loss {s['val_loss']:.4f}" if "val_loss" in s else ""
+        console.print(f"[green]trained[/] {s['task']} model on {s['videos']} videos ({', '.join(s['streams'])}): "
+                      f"best epoch {s['best_epoch']}, train loss {s['train_loss']:.4f}{val} -> {escape(s['output'])}",
+                      highlight=False)
+
+
+@classify_app.command("predict")
+def classify_predict(
+    model: Path = typer.Argument(..., help="Model folder written by classify train."),
+    videos: list[Path] = typer.Argument(..., help="Videos to score."),
+    output: Path = typer.Option(Path("predictions.json"), "-o", "--output", help="Predictions JSON (per-segment tracks go beside it)."),
+    segments: Optional[float] = typer.Option(None, "--segments", help="Also score consecutive windows of this many seconds (a timeline)."),
+    attach: Optional[Path] = typer.Option(None, "--attach", help="Add the timeline to this AD script (*.ad.json) as a track for the review page (one video)."),
+    ads: Optional[Path] = typer.Option(None, "--ads", help="Folder of <video stem>.ad.json for the text stream."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: as cinescribe extract)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
+) -> None:
+    """Score videos with a trained classifier; --segments S adds a per-window timeline."""
+    _setup_logging(quiet)
+    if attach is not None and (segments is None or len(videos) != 1):
+        raise InputError("--attach needs --segments and exactly one video")
+    if attach is not None:
+        from .describe.segment_scores import read_script
+
+        read_script(attach)  # refuse a bad --attach before any work
+    from .train.classify import run_predict
+
+    doc = run_predict(model, videos, output, segments=segments, ads=ads, cache=cache)
+    if attach is not None:
+        from .describe.segment_scores import attach_track, read_track
+
+        attach_track(attach, read_track(next(iter(doc["tracks"].values()))))
+    if not quiet:
+        table = Table(title=f"{doc['task']} predictions")
+        table.add_column("video")
+        for n in doc["names"]:
+            table.add_column(n, justify="right")
+        for v in doc["videos"]:
+            table.add_row(escape(v["video"]), *[f"{v['scores'][n]:.3f}" if v["scores"] else "-" for n in doc["names"]])
+        console.print(table)
+        console.print(f"[green]wrote[/] {escape(str(output))}" + (f" and {len(doc['tracks'])} timeline(s)" if doc["tracks"] else "")
+                      + (f"; track added to {escape(str(attach))}" if attach else ""), highlight=False)
+
+
+@classify_app.command("evaluate")
+def classify_evaluate(
+    pred: Path = typer.Option(..., "--pred", "-p", help="Predictions JSON written by classify predict."),
+    labels: Path = typer.Option(..., "--labels", "-l", help="Labels CSV (as for classify train)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for classification.json and classification.png (default: beside --pred)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table."),
+) -> None:
+    """Accuracy, macro-F1, ROC-AUC (classes) or CCC, RMSE (values), with a confusion-matrix / scatter PNG."""
+    _setup_logging(quiet)
+    from .atomic import write_json
+    from .evaluate.classification import evaluate_predictions, plot_classification, public
+
+    result = evaluate_predictions(pred, labels)
+    folder = out if out is not None else pred.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    json_path = write_json(folder / "classification.json", public(result))
+    png_path = plot_classification(result, folder / "classification.png")
+    if not quiet:
+        keys = ("CCC", "RMSE") if result["task"] == "regression" else ("accuracy", "macro_F1", "ROC_AUC")
+        table = Table(title=f"{result['task']}: {result['n']} videos")
+        for k in keys:
+            table.add_column(k, justify="right")
+        table.add_row(*["-" if result[k] is None else f"{result[k]:.4f}" for k in keys])
+        console.print(table)
+        if result["missing"]:
+            console.print(f"[yellow]note:[/] {len(result['missing'])} labelled video(s) have no prediction", highlight=False)
+        console.print(f"[green]wrote[/] {escape(str(json_path))}, {escape(str(png_path))}", highlight=False)
+
+
 @app.command()
 def doctor() -> None:
     """Check that the tools and models cinescribe needs are installed."""

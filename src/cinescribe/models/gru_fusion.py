@@ -6,6 +6,10 @@
       ─► cross-attention: stream s attends to the tokens of all other streams ─► (B, L_s, d)
       ─► masked mean per stream, mean over present streams ─► (B, d) ─► head (B, K)
 
+``fusion="concat"`` is the ablation without cross-attention: each stream's tokens are pooled
+on their own and the pooled vectors are concatenated (a missing stream gives zeros) and mapped
+to ``d`` by a two-layer MLP before the same head.
+
 Heads: ``multiclass`` (logits, cross-entropy), ``multilabel`` (logits, BCE), ``regression``
 (tanh-bounded in [-1, 1], e.g. valence/arousal; MSE + CCC).  An auxiliary auto-encoding term
 reconstructs each stream's clean input from its fused tokens (denoising when augmented).
@@ -44,6 +48,7 @@ class StreamFusionConfig:
     frame_drop: float = 0.1
     stream_drop: float = 0.2
     recon_weight: float = 0.1
+    fusion: str = "cross"
 
     def __post_init__(self) -> None:
         if self.task not in ("multiclass", "multilabel", "regression"):
@@ -53,6 +58,8 @@ class StreamFusionConfig:
         bad = [s for s in self.stream_dims if not s.isidentifier()]
         if bad:
             raise ValueError(f"stream names must be identifiers (letters, digits, _), got {bad}")
+        if self.fusion not in ("cross", "concat"):
+            raise ValueError(f"fusion must be cross or concat, got '{self.fusion}'")
         if self.d_model % self.heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
 
@@ -89,9 +96,13 @@ class StreamFusionModel(nn.Module):
         d = config.d_model
         self.encoders = nn.ModuleDict({s: StreamEncoder(dim, config.gru_hidden, d, config.gru_layers)
                                        for s, dim in config.stream_dims.items()})
-        self.cross = nn.ModuleDict({s: CrossAttention(d, heads=config.heads, dim_head=d // config.heads)
-                                    for s in config.stream_dims})
-        self.norms = nn.ModuleDict({s: nn.LayerNorm(d) for s in config.stream_dims})
+        if config.fusion == "cross":
+            self.cross = nn.ModuleDict({s: CrossAttention(d, heads=config.heads, dim_head=d // config.heads)
+                                        for s in config.stream_dims})
+            self.norms = nn.ModuleDict({s: nn.LayerNorm(d) for s in config.stream_dims})
+        else:
+            width = len(config.stream_dims) * d
+            self.concat = nn.Sequential(nn.Linear(width, d), nn.GELU(), nn.Linear(d, d))
         self.ff = nn.ModuleDict({s: FeedForward(d, 2, config.dropout) for s in config.stream_dims})
         self.recon = nn.ModuleDict({s: nn.Linear(d, dim) for s, dim in config.stream_dims.items()})
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Dropout(config.dropout), nn.Linear(d, config.num_outputs))
@@ -127,7 +138,7 @@ class StreamFusionModel(nn.Module):
         for s in names:
             others = [o for o in names if o != s]
             h = tokens[s]
-            if others:
+            if others and self.config.fusion == "cross":
                 ctx = torch.cat([tokens[o] for o in others], 1)
                 ctx_mask = torch.cat([masks[o] for o in others], 1)
                 h = h + self.cross[s](self.norms[s](h), ctx, ctx_mask)
@@ -137,7 +148,12 @@ class StreamFusionModel(nn.Module):
         present = torch.stack([masks[s].any(1) for s in names], 1)  # (B, S)
         if not bool(present.any(1).all()):
             raise ValueError("every sample needs at least one stream with one valid step")
-        pooled_all = masked_mean(torch.stack(pooled, 1), present, dim=1)  # (B, d)
+        if self.config.fusion == "cross":
+            pooled_all = masked_mean(torch.stack(pooled, 1), present, dim=1)  # (B, d)
+        else:
+            by_name = dict(zip(names, pooled))  # a masked-out stream pools to zeros already
+            slots = [by_name.get(s, torch.zeros_like(pooled[0])) for s in self.encoders]
+            pooled_all = self.concat(torch.cat(slots, 1))  # (B, S * d) -> (B, d)
         output = self.head(pooled_all)
         if self.config.task == "regression":
             output = torch.tanh(output)

@@ -299,6 +299,89 @@ function onKey(ev) {
   }
 }
 
+// Score tracks (classify predict --segments --attach): a graph for sighted users, a table for everyone.
+const SVG = "http://www.w3.org/2000/svg";
+const TRACK_COLOURS = ["#0b57d0", "#b00020", "#1b6e20", "#8a4b00"];
+
+function trackGraph(track, duration) {
+  const w = 600, h = 90;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("aria-hidden", "true");
+  const scores = track.segments.flatMap((s) => (s.scores ? Object.values(s.scores) : []));
+  const lo = Math.min(0, ...scores), hi = Math.max(1, ...scores);
+  const y = (v) => h - 4 - ((v - lo) / (hi - lo || 1)) * (h - 8);
+  track.names.forEach((name, i) => {
+    const points = track.segments.filter((s) => s.scores)
+      .map((s) => `${(((s.start + s.end) / 2) / duration) * w},${y(s.scores[name])}`);
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.join(" "));
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", TRACK_COLOURS[i % TRACK_COLOURS.length]);
+    line.setAttribute("stroke-width", "2");
+    svg.append(line);
+  });
+  return svg;
+}
+
+function trackTable(track, number) {
+  const table = document.createElement("table");
+  table.className = "facts";
+  const caption = table.createCaption();
+  caption.textContent = `${track.name}: ${track.names.join(", ")} per ${track.window}-second segment`;
+  const head = table.createTHead().insertRow();
+  for (const label of ["Segment", ...track.names]) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = label;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  track.segments.forEach((s, i) => {
+    const row = body.insertRow();
+    row.dataset.start = s.start;
+    row.dataset.end = s.end;
+    const seek = document.createElement("button");
+    seek.type = "button";
+    seek.className = "play";
+    seek.textContent = `${clock(s.start)} – ${clock(s.end)}`;
+    seek.setAttribute("aria-label", `Track ${number}: seek to ${clock(s.start)}`);
+    seek.addEventListener("click", () => { video.currentTime = s.start; });
+    row.insertCell().append(seek);
+    for (const name of track.names) row.insertCell().textContent = s.scores ? s.scores[name].toFixed(3) : "–";
+  });
+  return table;
+}
+
+function renderTracks(doc) {
+  const tracks = Array.isArray(doc.tracks) ? doc.tracks : [];
+  const box = $("#track-list");
+  $("#tracks").hidden = tracks.length === 0;
+  const duration = Number(doc.video.duration) || Math.max(1, ...tracks.flatMap((t) => t.segments.map((s) => s.end)));
+  box.replaceChildren(...tracks.map((track, i) => {
+    const article = document.createElement("article");
+    const title = document.createElement("h3");
+    title.textContent = `${track.name} (${track.task})`;
+    const legend = document.createElement("p");
+    legend.textContent = `Graph colours: ${track.names.map((n, k) => `${n} ${["blue", "red", "green", "brown"][k % 4]}`).join(", ")}.`;
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = `Scores of ${track.segments.length} segments`;
+    details.append(summary, trackTable(track, i + 1));
+    article.append(title, trackGraph(track, duration), legend, details);
+    return article;
+  }));
+}
+
+function markTrackRows() {
+  const t = video.currentTime;
+  for (const row of document.querySelectorAll("#track-list tbody tr")) {
+    const here = t >= Number(row.dataset.start) && t < Number(row.dataset.end);
+    if (here) row.setAttribute("aria-current", "time"); else row.removeAttribute("aria-current");
+  }
+}
+
 async function load(keepVoice = false) {
   const {ok, data} = await api("/api/script");
   if (!ok) {
@@ -318,6 +401,7 @@ async function load(keepVoice = false) {
     const initial = data.has_ad_audio ? "track" : ("speechSynthesis" in window ? "browser" : "off");
     document.querySelector(`input[name="voice"][value="${initial}"]`).checked = true;
   }
+  renderTracks(data.doc);
   setStatus($("#load-status"), `Loaded ${ds.length} slots. Use Tab to reach each description; shortcuts are listed below the video.`);
   reloadTrack();
 }
@@ -326,6 +410,7 @@ video.addEventListener("play", syncAudio);
 video.addEventListener("pause", syncAudio);
 video.addEventListener("seeked", syncAudio);
 video.addEventListener("ratechange", syncAudio);
+video.addEventListener("timeupdate", markTrackRows);
 video.addEventListener("timeupdate", () => {
   if (voiceMode() === "track" && !video.paused && Math.abs(adAudio.currentTime - video.currentTime) > 0.3) syncAudio();
 });
