@@ -30,6 +30,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     shutil.rmtree(os.environ.pop("CINESCRIBE_CACHE", ""), ignore_errors=True)
 
+
 needs_tools = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,
     reason="ffmpeg and espeak-ng are needed to generate test media",
@@ -102,7 +103,3 @@ def demo(media_dir: Path) -> DemoInfo:
     if shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None:
         pytest.skip("ffmpeg and espeak-ng are needed to generate the demo")
     return make_demo_video(media_dir / "demo.mp4")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: generates/decodes the full demo video (still runs by default)")

@@ -84,7 +84,7 @@ def test_demo_command_writes_every_output(tmp_path):
     doc = json.loads((out / "demo.ad.json").read_text())
     spoken = [d for d in doc["descriptions"] if d["text"]]
     assert len(spoken) >= 5
-    assert any('"cinescribe demo"' in d["text"] for d in spoken)  # the title card, read by OCR
+    assert any('"cinescribe demo"' in d["text"] for d in spoken), [d["text"] for d in spoken]  # the title card, by OCR
     assert {"cup", "motorcycle"} <= {f["value"] for d in spoken for f in d["facts"] if f["kind"] == "object"}
     with av.open(str(out / "demo.described.mp4")) as container:
         assert len(container.streams.video) == 1 and len(container.streams.audio) == 2

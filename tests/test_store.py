@@ -308,3 +308,14 @@ def test_unwritable_cache_warns_and_carries_on(tmp_path, warnings_log):
     out = analyse_cached([np.zeros((8, 8, 3), np.uint8)] * 2, [0.0, 1.0], [det], {"objects": cache})
     assert det.frames == 2 and out[0].objects[0].label == "cat"
     assert any("cannot write the feature cache" in r.getMessage() for r in warnings_log.records)
+
+
+def test_analysis_cache_is_keyed_by_the_post_processing_revision(tmp_path, monkeypatch):
+    from cinescribe.features import analysis_cache
+    from cinescribe.features.store import FeatureStore
+
+    store = FeatureStore(tmp_path)
+    before = AnalysisCache(store, "f" * 32, "ocr-model", 640, "ocr").path
+    assert AnalysisCache(store, "f" * 32, "ocr-model", 640, "ocr").path == before
+    monkeypatch.setattr(analysis_cache, "ANALYSIS_REVISION", analysis_cache.ANALYSIS_REVISION + 1)
+    assert AnalysisCache(store, "f" * 32, "ocr-model", 640, "ocr").path != before

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_text
 from .analysers import BATCH
-from .analysers.base import Analyser, Detection, Face, FrameAnalysis, PixelStats, Pose, TextLine
+from .analysers.base import ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, PixelStats, Pose, TextLine
 from .store import FeatureStore, slug
 
 log = logging.getLogger("cinescribe.features")
@@ -72,10 +72,10 @@ class AnalysisCache:
 
     def __init__(self, store: FeatureStore, video_fingerprint: str, model_id: str, max_side: int,
                  name: str = "analyser") -> None:
-        digest = hashlib.sha256(model_id.encode()).hexdigest()[:10]
+        digest = hashlib.sha256(f"{model_id}|{ANALYSIS_REVISION}".encode()).hexdigest()[:10]
         self.path = store.video_dir(video_fingerprint) / "analyses" / f"{slug(name)}-{digest}-{max_side}px.jsonl"
         self.header = {"format": FORMAT, "kind": "frame-analyses", "video": video_fingerprint,
-                       "model_id": model_id, "max_side": int(max_side)}
+                       "model_id": model_id, "revision": ANALYSIS_REVISION, "max_side": int(max_side)}
         self.records: dict[int, dict] = {}
         self.writable = True
         self._load()

@@ -13,6 +13,10 @@ import numpy as np
 
 Box = tuple[float, float, float, float]
 
+# Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
+# every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
+ANALYSIS_REVISION = 2
+
 
 @dataclass(frozen=True)
 class Detection:
