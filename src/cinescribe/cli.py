@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,43 @@ from rich.table import Table
 from . import __version__
 from .errors import CinescribeError, InputError
 from .progress import console, set_quiet
+
+
+# Options shared by `describe` and `batch`: help texts here, the config built by _describe_config.
+MinGap = Annotated[float, typer.Option(help="Shortest dialogue gap, in seconds, that gets an AD.")]
+WordsPerSecond = Annotated[float, typer.Option(help="Speaking rate that sets each slot's word budget.")]
+SpeechMargin = Annotated[float, typer.Option(help="Seconds kept clear of dialogue on each side of an AD.")]
+MaxSlot = Annotated[float, typer.Option(help="Gaps longer than this are split at shot cuts.")]
+Vad = Annotated[str, typer.Option(help="Speech-activity backend: silero or energy.")]
+ShotFps = Annotated[float, typer.Option(help="Frames per second sampled for cut detection and light/motion.")]
+Keyframes = Annotated[int, typer.Option(help="Frames per slot measured by the perception models.")]
+KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen: uniform (centres of equal parts), "
+                                               "events (DynFocus-style, one per visual event) or redundancy.")]
+MaxSide = Annotated[int, typer.Option(help="Longest side, in pixels, of the frames the models see.")]
+Objects = Annotated[bool, typer.Option("--objects/--no-objects", help="Detect objects (COCO classes).")]
+Faces = Annotated[bool, typer.Option("--faces/--no-faces", help="Detect faces and their expression.")]
+Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose.")]
+Ocr = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read on-screen text.")]
+Formats = Annotated[str, typer.Option(help="Comma-separated output formats: json, vtt, srt.")]
+Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
+                                      "constrained to the words of its facts.")]
+PolishModel = Annotated[Optional[Path], typer.Option("--polish-model", help="Polish with this local transformers "
+                                                     "causal-LM folder instead (implies --polish).")]
+
+
+def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
+                     max_side, objects, faces, poses, ocr, polish, polish_model):
+    """The DescribeConfig of the shared options (validated by the pipeline)."""
+    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
+    from .describe.planner import PlannerConfig
+
+    return DescribeConfig(
+        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
+                              speech_margin=speech_margin, max_slot=max_slot),
+        shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
+        objects=objects, faces=faces, poses=poses, ocr=ocr,
+        polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
+    )
 
 app = typer.Typer(
     name="cinescribe",
@@ -73,39 +110,30 @@ def describe(
     video: Path = typer.Argument(..., help="The video to describe (any container/codec FFmpeg reads)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: a folder named after the video, beside it)."),
     subtitles: Optional[Path] = typer.Option(None, "--subtitles", "-s", help="SRT or WebVTT dialogue subtitles; cues count as dialogue."),
-    min_gap: float = typer.Option(1.2, help="Shortest dialogue gap, in seconds, that gets an AD."),
-    words_per_second: float = typer.Option(2.5, help="Speaking rate that sets each slot's word budget."),
-    speech_margin: float = typer.Option(0.1, help="Seconds kept clear of dialogue on each side of an AD."),
-    max_slot: float = typer.Option(8.0, help="Gaps longer than this are split at shot cuts."),
-    vad: str = typer.Option("silero", help="Speech-activity backend: silero or energy."),
-    shot_fps: float = typer.Option(4.0, help="Frames per second sampled for cut detection and light/motion."),
-    keyframes: int = typer.Option(3, help="Frames per slot measured by the perception models."),
-    keyframe_selector: str = typer.Option("uniform", help="How those frames are chosen: uniform (centres of equal "
-                                          "parts), events (DynFocus-style, one per visual event) or redundancy."),
-    max_side: int = typer.Option(640, help="Longest side, in pixels, of the frames the models see."),
-    objects: bool = typer.Option(True, "--objects/--no-objects", help="Detect objects (COCO classes)."),
-    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect faces and their expression."),
-    poses: bool = typer.Option(True, "--poses/--no-poses", help="Estimate body pose."),
-    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read on-screen text."),
-    formats: str = typer.Option("json,vtt,srt", help="Comma-separated output formats: json, vtt, srt."),
-    polish: bool = typer.Option(False, "--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
-                                "constrained to the words of its facts."),
-    polish_model: Optional[Path] = typer.Option(None, "--polish-model", help="Polish with this local transformers "
-                                                "causal-LM folder instead (implies --polish)."),
+    min_gap: MinGap = 1.2,
+    words_per_second: WordsPerSecond = 2.5,
+    speech_margin: SpeechMargin = 0.1,
+    max_slot: MaxSlot = 8.0,
+    vad: Vad = "silero",
+    shot_fps: ShotFps = 4.0,
+    keyframes: Keyframes = 3,
+    keyframe_selector: KeyframeSelector = "uniform",
+    max_side: MaxSide = 640,
+    objects: Objects = True,
+    faces: Faces = True,
+    poses: Poses = True,
+    ocr: Ocr = True,
+    formats: Formats = "json,vtt,srt",
+    polish: Polish = False,
+    polish_model: PolishModel = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
     _setup_logging(quiet)
-    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig, describe_to_folder
-    from .describe.planner import PlannerConfig
+    from .describe.pipeline import describe_to_folder
 
-    cfg = DescribeConfig(
-        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
-                              speech_margin=speech_margin, max_slot=max_slot),
-        shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
-        objects=objects, faces=faces, poses=poses, ocr=ocr,
-        polish=str(polish_model) if polish_model else (POLISH_PACKAGED if polish else ""),
-    )
+    cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
+                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
@@ -204,24 +232,22 @@ def batch(
     cpus_per_worker: float = typer.Option(1.0, help="CPUs each worker declares (and its torch threads)."),
     gpus_per_worker: float = typer.Option(0.0, help="GPUs each worker declares (Ray only)."),
     max_attempts: int = typer.Option(2, help="Attempts per video before it is recorded as failed (bad input: one)."),
-    min_gap: float = typer.Option(1.2, help="Shortest dialogue gap, in seconds, that gets an AD."),
-    words_per_second: float = typer.Option(2.5, help="Speaking rate that sets each slot's word budget."),
-    speech_margin: float = typer.Option(0.1, help="Seconds kept clear of dialogue on each side of an AD."),
-    max_slot: float = typer.Option(8.0, help="Gaps longer than this are split at shot cuts."),
-    vad: str = typer.Option("silero", help="Speech-activity backend: silero or energy."),
-    shot_fps: float = typer.Option(4.0, help="Frames per second sampled for cut detection and light/motion."),
-    keyframes: int = typer.Option(3, help="Frames per slot measured by the perception models."),
-    max_side: int = typer.Option(640, help="Longest side, in pixels, of the frames the models see."),
-    objects: bool = typer.Option(True, "--objects/--no-objects", help="Detect objects (COCO classes)."),
-    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect faces and their expression."),
-    poses: bool = typer.Option(True, "--poses/--no-poses", help="Estimate body pose."),
-    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read on-screen text."),
-    formats: str = typer.Option("json,vtt,srt", help="Comma-separated output formats: json, vtt, srt."),
-    keyframe_selector: str = typer.Option("uniform", help="How the measured frames are chosen: uniform, events or "
-                                          "redundancy (as describe)."),
-    polish: bool = typer.Option(False, "--polish", help="Rephrase each sentence with the packaged Gemma 3 270M."),
-    polish_model: Optional[Path] = typer.Option(None, "--polish-model", help="Polish with this local transformers "
-                                                "causal-LM folder instead (implies --polish)."),
+    min_gap: MinGap = 1.2,
+    words_per_second: WordsPerSecond = 2.5,
+    speech_margin: SpeechMargin = 0.1,
+    max_slot: MaxSlot = 8.0,
+    vad: Vad = "silero",
+    shot_fps: ShotFps = 4.0,
+    keyframes: Keyframes = 3,
+    keyframe_selector: KeyframeSelector = "uniform",
+    max_side: MaxSide = 640,
+    objects: Objects = True,
+    faces: Faces = True,
+    poses: Poses = True,
+    ocr: Ocr = True,
+    formats: Formats = "json,vtt,srt",
+    polish: Polish = False,
+    polish_model: PolishModel = None,
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
     encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
@@ -239,18 +265,11 @@ def batch(
     Exit code 0 when every video is done or skipped, 1 when any failed (see OUT/batch-report.json), 2 for bad batch input.
     """
     _setup_logging(quiet)
-    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
-    from .describe.planner import PlannerConfig
     from .scale.batch import BatchOptions
     from .scale.command import batch_command
 
-    cfg = DescribeConfig(
-        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
-                              speech_margin=speech_margin, max_slot=max_slot),
-        shot_fps=shot_fps, keyframes=keyframes, max_side=max_side, vad=vad,
-        objects=objects, faces=faces, poses=poses, ocr=ocr, keyframe_selector=keyframe_selector,
-        polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
-    )
+    cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
+                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model)
     options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
                            gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
                            cache=str(cache.resolve()) if cache else None)
