@@ -4,7 +4,8 @@ No film frames or video-AD pairs can be had offline, and the one pretrained LM (
 is too slow to fine-tune through on a CPU, so this runs DistinctAD's Appendix-A setting on real
 AD text (configs/tvad_text/base.yaml):
 
-1. ``lm``: a small GPT-2 pre-trained on TV-AD's training ADs (``tvad_train.csv``), the frozen decoder.
+1. ``lm``: a small GPT-2 pre-trained on TV-AD's training ADs (``tvad_train.csv``): the decoder, then
+   fine-tuned with the visual modules in each run.
 2. one Stage-II run per variant, on the first ``data.limit`` training ADs as text-embedding clips:
    ``baseline`` (Perceiver + projector), ``+scene`` (dual-vision gate over the neighbouring ADs'
    embeddings), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
