@@ -46,3 +46,16 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Atomically write ``obj`` as indented UTF-8 JSON to ``path``."""
     return write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: str | os.PathLike[str], missing: str) -> Any:
+    """The JSON document at ``path``; a missing file or bad JSON is a one-line :class:`InputError`
+    (``missing`` says what the file should be and how to get one)."""
+    from .errors import InputError
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {missing}") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})") from None

@@ -9,12 +9,11 @@ the review page shows it as an extra track.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json
+from ..atomic import read_json, write_json
 from ..errors import InputError
 from .script import SCHEMA as SCRIPT_SCHEMA
 
@@ -45,24 +44,12 @@ def check_track(track: Any, where: str = "score track") -> dict[str, Any]:
 
 
 def read_track(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        return check_track(json.loads(path.read_text(encoding="utf-8")), str(path))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such score track") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})") from None
+    return check_track(read_json(path, "score track; write one with cinescribe classify predict --segments"), str(path))
 
 
 def read_script(script_path: str | Path) -> dict[str, Any]:
     """The AD script JSON at ``script_path``, or a one-line :class:`InputError`."""
-    script_path = Path(script_path)
-    try:
-        doc = json.loads(script_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{script_path}: no such AD script; give the *.ad.json written by cinescribe describe") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{script_path} is not valid JSON ({exc})") from None
+    doc = read_json(script_path, "AD script; give the *.ad.json written by cinescribe describe")
     if not isinstance(doc, dict) or doc.get("schema") != SCRIPT_SCHEMA:
         raise InputError(f"{script_path} is not a cinescribe AD script (schema {SCRIPT_SCHEMA})")
     return doc

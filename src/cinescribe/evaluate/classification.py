@@ -12,13 +12,12 @@ positives or only negatives has no AUC and is left out of the mean.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, read_json
 from ..data.labels import Labels, read_labels, video_key
 from ..errors import InputError
 
@@ -101,13 +100,7 @@ def classification_metrics(task: str, names: list[str], targets: np.ndarray, sco
 
 def read_predictions(path: str | Path) -> dict[str, Any]:
     """A ``classify predict`` JSON: ``{schema, task, names, videos: [{video, scores {name: v}}]}``."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such predictions file; write one with cinescribe classify predict") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})") from None
+    doc = read_json(path, "predictions file; write one with cinescribe classify predict")
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("videos"), list):
         raise InputError(f"{path} is not a cinescribe classify predictions file (schema {SCHEMA})")
     return doc
