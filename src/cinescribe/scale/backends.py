@@ -21,10 +21,11 @@ import logging
 import math
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import signal
 import socket
 import sys
+from multiprocessing import connection as mp_connection
 from typing import Any, Protocol
 
 from ..errors import InputError, MissingDependencyError
@@ -106,13 +107,13 @@ def _local_workers(workers: int | None, jobs: int, cpus: float) -> int:
 
 
 class _Stages:
-    """``put_nowait`` for stage events of a pool process, tagged for the shared result queue."""
+    """``put_nowait`` for stage events of a pool process, sent down its result pipe."""
 
-    def __init__(self, results: Any) -> None:
+    def __init__(self, results: mp_connection.Connection) -> None:
         self._results = results
 
     def put_nowait(self, item: tuple[int, str]) -> None:
-        self._results.put(("stage", *item))
+        self._results.send(("stage", *item))
 
 
 def _die_with_parent() -> None:
@@ -123,23 +124,33 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _serve(settings: BatchSettings, tasks: Any, results: Any) -> None:
-    """A pool process: run jobs from ``tasks`` until ``None``; outcomes go to ``results``."""
+def _serve(settings: BatchSettings, tasks: Any, results: mp_connection.Connection) -> None:
+    """A pool process: run jobs from ``tasks`` until ``None``; outcomes go down ``results``."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker = VideoWorker(settings, events=_Stages(results))
     try:
         while (job := tasks.get()) is not None:
-            results.put(("done", worker.run(job)))
+            results.send(("done", worker.run(job)))
     finally:
         worker.close()
 
 
 class _Proc:
-    def __init__(self, ctx: Any, settings: BatchSettings, results: Any) -> None:
+    """One pool process with its own task queue and its own result pipe.
+
+    Nothing is shared between processes: a process killed in the middle of a write can
+    only garble its own pipe, which is dropped with it, never stall the others (a shared
+    ``multiprocessing.Queue`` keeps its lock forever when its holder dies).
+    """
+
+    def __init__(self, ctx: Any, settings: BatchSettings) -> None:
         self.tasks = ctx.SimpleQueue()
-        self.process = ctx.Process(target=_serve, args=(settings, self.tasks, results), daemon=True)
+        self.results, writer = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_serve, args=(settings, self.tasks, writer), daemon=True)
         self.process.start()
+        writer.close()  # the pipe reads as ended once the process is gone
+        self.ended = False
         self.job: Job | None = None
 
 
@@ -152,8 +163,7 @@ class ProcessBackend:
         self.workers = workers
         self._settings = settings
         self._ctx = mp.get_context("spawn")
-        self._results = self._ctx.Queue()
-        self._procs = [_Proc(self._ctx, settings, self._results) for _ in range(workers)]
+        self._procs = [_Proc(self._ctx, settings) for _ in range(workers)]
         self._events: list[tuple[int, str]] = []
 
     def idle(self) -> int:
@@ -161,35 +171,40 @@ class ProcessBackend:
 
     def submit(self, job: Job) -> None:
         i, proc = next((i, p) for i, p in enumerate(self._procs) if p.job is None)
-        if not proc.process.is_alive():
-            proc = self._procs[i] = _Proc(self._ctx, self._settings, self._results)
+        if proc.ended or not proc.process.is_alive():
+            proc.results.close()
+            proc = self._procs[i] = _Proc(self._ctx, self._settings)
         proc.job = job
         proc.tasks.put(job)
 
-    def _drain(self, timeout: float, outcomes: list[Outcome]) -> None:
-        block = timeout > 0
-        while True:
-            try:
-                msg = self._results.get(timeout=timeout) if block else self._results.get_nowait()
-            except queue.Empty:
-                return
-            block = False
-            if msg[0] == "stage":
-                self._events.append((msg[1], msg[2]))
-                continue
-            outcome: Outcome = msg[1]
-            for p in self._procs:
-                if p.job is not None and p.job.index == outcome.index:
-                    p.job = None
-            outcomes.append(outcome)
+    def _read(self, proc: _Proc, outcomes: list[Outcome]) -> None:
+        """Every message waiting in ``proc``'s pipe; marks the pipe ended at its end."""
+        try:
+            while proc.results.poll():
+                msg = proc.results.recv()
+                if msg[0] == "stage":
+                    self._events.append((msg[1], msg[2]))
+                    continue
+                outcome: Outcome = msg[1]
+                if proc.job is not None and proc.job.index == outcome.index:
+                    proc.job = None
+                outcomes.append(outcome)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            proc.ended = True
 
     def poll(self, timeout: float) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        self._drain(timeout, outcomes)
+        live = {p.results: p for p in self._procs if not p.ended}
+        for conn in mp_connection.wait(list(live), timeout) if live else []:
+            self._read(live[conn], outcomes)
         for p in self._procs:
-            if p.job is None or p.process.is_alive():
+            if p.job is None:
                 continue
-            self._drain(0, outcomes)
+            if p.ended:
+                p.process.join(timeout=CLOSE_TIMEOUT)
+            if p.process.is_alive():
+                continue
+            self._read(p, outcomes)
             if p.job is not None:
                 outcomes.append(died(p.job, f"process exit code {p.process.exitcode}"))
                 p.job = None
@@ -208,7 +223,7 @@ class ProcessBackend:
             if p.process.is_alive():
                 p.process.terminate()
                 p.process.join(timeout=5)
-        self._results.close()
+            p.results.close()
 
 
 class RayBackend:
