@@ -1,23 +1,33 @@
-"""Train the default AD model on real TV-AD text and compare each seed mechanism with the baseline.
+"""Train the default AD models on real TV-AD text and compare each seed mechanism with the baseline.
 
 No film frames or video-AD pairs can be had offline, and the one pretrained LM (Gemma 3 270M)
-is too slow to fine-tune through on a CPU, so this runs DistinctAD's Appendix-A setting on real
-AD text (configs/tvad_text/base.yaml):
+is too slow to fine-tune through on a CPU, so every run pairs real TV-AD ADs with features
+built from the ADs themselves.  ``--features`` picks which:
 
-1. ``lm``: a small GPT-2 pre-trained on TV-AD's training ADs (``tvad_train.csv``): the decoder, then
-   fine-tuned with the visual modules in each run.
-2. one Stage-II run per variant, on the first ``data.limit`` training ADs as text-embedding clips:
+* ``facts`` (configs/tvad_facts/base.yaml): simulated perception vectors of the facts each AD
+  implies (data/fact_features.py) -- the 99-d vectors ``describe`` measures, so the trained
+  model is one ``cinescribe describe --model`` can use.  Targets are the ADs without character
+  names (``text_gt_wo_char``).
+* ``text`` (configs/tvad_text/base.yaml): DistinctAD's Appendix-A setting, the ADs'
+  all-MiniLM-L6-v2 token embeddings.
+
+Steps, each in out/tvad-<features>/:
+
+1. ``lm``: a small GPT-2 pre-trained on TV-AD's training ADs (``tvad_train.csv``, the config's
+   column): the decoder, then fine-tuned with the visual modules in each run.
+2. one Stage-II run per variant, on the first ``data.limit`` training ADs:
    ``baseline`` (Perceiver + projector), ``+scene`` (dual-vision gate over the neighbouring ADs'
-   embeddings), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
+   features), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
    neighbouring ADs), ``+keyframes`` (DynFocus-style event key frames, k=3 + coarse tokens), ``all``.
 3. each run generates ADs for the held-out TV-AD evaluation episodes (``tvad_eval.csv``, first
    ``--eval-ads`` ADs) and is scored with the evaluation suite: CIDEr-D and R@1/5, R@5/16
    (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values).
 
 Every step is skipped when its output exists, so the script resumes; ``--only`` runs one step.
-Results: out/tvad-text/results.json and results.md (a Markdown table).
+Results: out/tvad-<features>/results.json and results.md (a Markdown table); each variant's
+model folder is out/tvad-<features>/<variant>/model.
 
-    .venv/bin/python scripts/train_default.py [--only lm|baseline|scene|ema|dist|keyframes|all|table]
+    .venv/bin/python scripts/train_default.py [--features facts|text] [--only lm|baseline|...|table]
 """
 
 from __future__ import annotations
@@ -31,8 +41,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "tvad_text" / "base.yaml"
-OUT = ROOT / "out" / "tvad-text"
+CONFIGS = {"facts": ROOT / "configs" / "tvad_facts" / "base.yaml", "text": ROOT / "configs" / "tvad_text" / "base.yaml"}
+CONFIG = CONFIGS["facts"]
+OUT = ROOT / "out" / "tvad-facts"
 TVAD = ROOT.parent / "shared" / "data" / "ad-annotations"
 
 VARIANTS: dict[str, dict] = {
@@ -53,7 +64,8 @@ def build_lm(lm_steps: int) -> dict:
     folder = OUT / "lm"
     if (folder / "config.json").is_file():
         return json.loads((OUT / "lm.json").read_text())
-    texts = [a.text for a in read_text_corpus(TVAD / "tvad_train.csv", "text_gt")]
+    column = yaml.safe_load(CONFIG.read_text())["data"]["column"]
+    texts = [a.text for a in read_text_corpus(TVAD / "tvad_train.csv", column)]
     stats = pretrain_lm(texts, folder, LMSettings(steps=lm_steps))
     from cinescribe.atomic import write_json
 
@@ -130,11 +142,15 @@ def table() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", choices=sorted(CONFIGS), default="facts",
+                        help="what the clips' features are (default: facts, the model describe can use)")
     parser.add_argument("--only", choices=["lm", *VARIANTS, "table"], help="run one step")
     parser.add_argument("--lm-steps", type=int, default=150, help="pre-training steps of the GPT-2 decoder")
     parser.add_argument("--steps", type=int, default=0, help="Stage-II steps per variant (default: the config's)")
     parser.add_argument("--eval-ads", type=int, default=600, help="held-out TV-AD ADs to evaluate on")
     args = parser.parse_args()
+    global CONFIG, OUT
+    CONFIG, OUT = CONFIGS[args.features], ROOT / "out" / f"tvad-{args.features}"
     sys.path.insert(0, str(ROOT / "src"))
     OUT.mkdir(parents=True, exist_ok=True)
     steps = [args.only] if args.only else ["lm", *VARIANTS, "table"]

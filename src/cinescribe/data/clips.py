@@ -46,6 +46,23 @@ class Clip:
         return self.end - self.start
 
 
+def films_in_order(ads: Sequence) -> dict[str, list[int]]:
+    """Film -> the indices of its ADs in ``ads`` (objects with ``film``, ``start``, ``end``), in time order."""
+    films: dict[str, list[int]] = {}
+    for i, ad in enumerate(ads):
+        films.setdefault(ad.film, []).append(i)
+    for rows in films.values():
+        rows.sort(key=lambda i: (ads[i].start, ads[i].end))
+    return films
+
+
+def neighbour_scene(vectors: np.ndarray, pos: int, count: int) -> np.ndarray:
+    """Scene features of row ``pos`` of a film's ``vectors`` (n, D): the rows of the ``count``
+    neighbours on each side, itself excluded -> (S, D); one zero row when it has none."""
+    around = [p for p in range(pos - count, pos + count + 1) if 0 <= p < len(vectors) and p != pos]
+    return vectors[around] if around else np.zeros((1, vectors.shape[1]), np.float32)
+
+
 @dataclass(frozen=True)
 class ClipSequence:
     """``clips``: up to N consecutive clips of ``film``; ``history``: the texts of the ADs of

@@ -7,7 +7,9 @@
   (``features``: a MAD ``.h5``, ``.npy`` or folder of ``<film>.npy`` at ``fps``);
 * ``store``: an annotation file + the feature store at ``store`` (films = video file stems);
 * ``text``: text-embedding clips (:mod:`.text_features`) of an annotation file, or of a
-  text-only CSV (``corpus`` + ``column``, e.g. TV-AD's ``tvad_train.csv``).
+  text-only CSV (``corpus`` + ``column``, e.g. TV-AD's ``tvad_train.csv``);
+* ``facts``: fact clips (:mod:`.fact_features`, ``facts_frames`` simulated perception frames per
+  clip) of the same inputs as ``text``: what ``describe --model`` feeds a model.
 
 Then, for every source: ``keyframes`` (a selector name, "" = off) keeps ``keyframes_k`` key
 frames per clip; clips are cut into sequences of ``sequence_length`` with ``stride``.
@@ -22,10 +24,11 @@ from ..errors import InputError
 from ..features.store import FeatureStore
 from .annotations import ADSet, read_annotations
 from .clips import Clip, ClipSequenceDataset
+from .fact_features import fact_clips
 from .sources import mad_clips, store_clips, with_keyframes
 from .text_features import MODES, read_text_corpus, text_clips
 
-SOURCES = ("features", "store", "text")
+SOURCES = ("features", "store", "text", "facts")
 
 
 @dataclass
@@ -47,6 +50,7 @@ class DataConfig:
     cache: str = ""
     scene_window: float = 0.0
     scene_neighbours: int = 0
+    facts_frames: int = 8
     keyframes: str = ""
     keyframes_k: int = 4
     sequence_length: int = 8
@@ -59,8 +63,9 @@ class DataConfig:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, got '{self.source}'")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got '{self.mode}'")
-        if self.sequence_length < 1 or self.stride < 0 or self.keyframes_k < 1 or self.limit < 0:
-            raise ValueError("sequence_length and keyframes_k must be >= 1; stride and limit >= 0")
+        if self.sequence_length < 1 or self.stride < 0 or self.keyframes_k < 1 or self.limit < 0 \
+                or self.facts_frames < 1:
+            raise ValueError("sequence_length, keyframes_k and facts_frames must be >= 1; stride and limit >= 0")
 
     @property
     def enabled(self) -> bool:
@@ -80,7 +85,7 @@ def build_clips(config: DataConfig, base: str | Path = ".") -> dict[str, list[Cl
         return p if p.is_absolute() else Path(base) / p
 
     _need(config, *{"features": ("annotations", "features"), "store": ("annotations", "store")}.get(config.source, ()))
-    if config.source == "text" and config.corpus:
+    if config.source in ("text", "facts") and config.corpus:
         ads = read_text_corpus(path(config.corpus), config.column, config.film_size)
     else:
         _need(config, "annotations")
@@ -90,6 +95,8 @@ def build_clips(config: DataConfig, base: str | Path = ".") -> dict[str, list[Cl
         ads = ads[:config.limit]
     if config.source == "text":
         films = text_clips(ads, config.mode, config.scene_neighbours, path(config.cache) if config.cache else None)
+    elif config.source == "facts":
+        films = fact_clips(ads, config.facts_frames, config.scene_neighbours)
     elif config.source == "features":
         films = mad_clips(ADSet(ads, config.annotations, config.format), path(config.features),
                           config.scene_window, config.fps)

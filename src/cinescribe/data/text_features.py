@@ -32,7 +32,7 @@ from ..atomic import atomic_path
 from ..errors import InputError, MissingDependencyError
 from ..progress import progress_bar
 from .annotations import AD
-from .clips import Clip
+from .clips import Clip, films_in_order, neighbour_scene
 
 MODES = ("sentence", "words")
 
@@ -142,20 +142,13 @@ def text_clips(ads: Iterable[AD], mode: str = "sentence", scene_neighbours: int 
     if not ads:
         raise InputError("no ADs to embed")
     sentences, tokens = embed_corpus([a.text for a in ads], cache_dir, encoder)
-    films: dict[str, list[int]] = {}
-    for i, ad in enumerate(ads):
-        films.setdefault(ad.film, []).append(i)
     out: dict[str, list[Clip]] = {}
-    for film, rows in films.items():
-        rows.sort(key=lambda i: (ads[i].start, ads[i].end))
+    for film, rows in films_in_order(ads).items():
         clips = []
+        film_sentences = sentences[rows]
         for pos, i in enumerate(rows):
             frames = sentences[i:i + 1] if mode == "sentence" else tokens[i]
-            scene = None
-            if scene_neighbours > 0:
-                around = [rows[p] for p in range(pos - scene_neighbours, pos + scene_neighbours + 1)
-                          if 0 <= p < len(rows) and p != pos]
-                scene = sentences[around] if around else np.zeros((1, sentences.shape[1]), np.float32)
+            scene = neighbour_scene(film_sentences, pos, scene_neighbours) if scene_neighbours > 0 else None
             ad = ads[i]
             clips.append(Clip(film, ad.start, ad.end, ad.text, frames, scene, ad.characters))
         out[film] = clips
