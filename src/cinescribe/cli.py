@@ -36,10 +36,15 @@ Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence w
                                       "constrained to the words of its facts.")]
 PolishModel = Annotated[Optional[Path], typer.Option("--polish-model", help="Polish with this local transformers "
                                                      "causal-LM folder instead (implies --polish).")]
+ADModelDir = Annotated[Optional[Path], typer.Option("--model", help="A trained AD model folder (cinescribe train / "
+                                                    "scripts/train_default.py); its ADs are written by the model, "
+                                                    "not constrained to the measured facts.")]
+ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
+                                                   "is no longer where the model was trained with it.")]
 
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
-                     max_side, objects, faces, poses, ocr, polish, polish_model):
+                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -50,6 +55,7 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
         objects=objects, faces=faces, poses=poses, ocr=ocr,
         polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
+        model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
     )
 
 app = typer.Typer(
@@ -126,6 +132,8 @@ def describe(
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
+    model: ADModelDir = None,
+    model_lm: ADModelLM = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
@@ -133,7 +141,8 @@ def describe(
     from .describe.pipeline import describe_to_folder
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
-                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model)
+                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
+                           model_lm)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
@@ -248,6 +257,8 @@ def batch(
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
+    model: ADModelDir = None,
+    model_lm: ADModelLM = None,
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
     encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
@@ -269,7 +280,8 @@ def batch(
     from .scale.command import batch_command
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
-                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model)
+                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
+                           model_lm)
     options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
                            gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
                            cache=str(cache.resolve()) if cache else None)

@@ -7,6 +7,9 @@ scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames de
 ``keyframe_selector`` (:mod:`cinescribe.features.keyframes`; default uniform: on the demo, the
 events selector spent two of three frames on a 0.4 s tail after a cut and lost a face) and
 measured by the perception models, facts -> novelty -> one sentence within the word budget.
+With ``model`` (a trained AD model folder), the sentence is written by that model instead, from
+the key frames' perception vectors and the neighbouring slots (:mod:`.learned`); the facts are
+still measured and recorded, but the text is not constrained to them.
 Bad input raises :class:`InputError` before any output is written.
 """
 
@@ -50,6 +53,8 @@ from .writer import write
 log = logging.getLogger("cinescribe.describe")
 AUDIO_RATE = 16000
 POLISH_PACKAGED = "gemma3-270m"
+LEARNED_REASON = ("written by the AD model from the key frames' perception vectors, "
+                  "not constrained to the measured facts")
 SHOT_SIDE = 256
 
 
@@ -69,6 +74,8 @@ class DescribeConfig:
     ocr: bool = True
     keyframe_selector: str = "uniform"
     polish: str = ""
+    model: str = ""
+    model_lm: str = ""
 
     def validate(self) -> None:
         self.planner.validate()
@@ -82,6 +89,17 @@ class DescribeConfig:
             raise InputError(f"--novelty-window must be zero or more (got {self.novelty_window})")
         if self.polish and self.polish != POLISH_PACKAGED and not Path(self.polish).is_dir():
             raise InputError(f"--polish-model {self.polish}: no such folder; give a transformers causal-LM folder")
+        if self.model and self.polish:
+            raise InputError("--model and --polish both write the ADs' text; choose one")
+        if self.model_lm and not self.model:
+            raise InputError("--model-lm is the language model of an AD model: give --model too")
+        if self.model:
+            if not Path(self.model).is_dir():
+                raise InputError(f"--model {self.model}: no such folder; give a trained AD model folder "
+                                 "(cinescribe train writes <output_dir>/model)")
+            from .learned import check_model
+
+            check_model(self.model, self.model_lm)
         if self.keyframe_selector not in SELECTORS:
             raise InputError(f"unknown --keyframe-selector {self.keyframe_selector!r}; "
                              f"choose one of: {', '.join(SELECTORS)}")
@@ -174,10 +192,11 @@ def describe_video(
     own = analysers is None
     pending = [s for s in slots if s.index not in done]
     models: list[Analyser] = []
-    polisher = None
+    polisher = writer = None
     if pending:
         models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
         polisher = load_polisher(cfg.polish)
+        writer = load_writer(cfg)
     lap("load_models")
     store = FeatureStore() if store is None and own else store
     caches = analysis_caches(store, fingerprint(info.path), models, cfg.max_side) if store is not None else {}
@@ -185,21 +204,32 @@ def describe_video(
     model_ids = {m.name: m.model_id for m in models} if pending else (dict(journal.models) if journal else {})
     if polisher is not None:
         model_ids["polish"] = f"{polisher.path.name} (constrained to the facts' words)"
+    if writer is not None:
+        from .learned import weights_hash
+
+        model_ids["ad_model"] = (f"{cfg.model} ({weights_hash(cfg.model)}; language model "
+                                 f"{writer.model.config.lm_path}; not constrained to the measured facts)")
     if journal:
         journal.models = model_ids
     tracker = NoveltyTracker(window=cfg.novelty_window)
     neighbours: list[np.ndarray] = []
     descriptions: list[AudioDescription] = []
     previous_scene: int | None = None
+    # the journal holds the first slots; a resumed run measures again those of them that the
+    # learned writer's next AD depends on, so that it sees the same context as an uninterrupted run
+    recall_from = len(slots) - len(pending) - writer.memory if writer is not None else len(slots)
     try:
         with progress_bar("Describing slots", total=len(slots)) as bar:
-            for slot in slots:
+            for position, slot in enumerate(slots):
                 if slot.index in done:
                     description = AudioDescription.from_dict(done[slot.index], slot)
                     tracker.record(f.key for f in description.facts)
+                    if position >= recall_from and description.keyframes:
+                        writer.remember(_measure_again(info, slot, description.keyframes, cfg, models, caches),
+                                        description.text, _scene_at(scenes, slot.start))
                 else:
                     description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                                                 polisher, caches, neighbours)
+                                                 polisher, writer, caches, neighbours)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -252,6 +282,16 @@ def load_polisher(polish: str):
         return Polisher.from_package() if polish == POLISH_PACKAGED else Polisher(polish)
 
 
+def load_writer(cfg: DescribeConfig):
+    """The learned writer of ``DescribeConfig.model`` ("" = none: the rule writer)."""
+    if not cfg.model:
+        return None
+    from .learned import LearnedWriter
+
+    with progress_bar("Loading the AD model", total=None):
+        return LearnedWriter.load(cfg.model, cfg.model_lm)
+
+
 def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: list[np.ndarray]) -> list[Frame]:
     """The ``cfg.keyframes`` frames of a slot the perception models see, by ``cfg.keyframe_selector``
     over pixel embeddings; ``neighbours`` holds the previous slot's embeddings and is replaced by
@@ -263,8 +303,15 @@ def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: l
     return [frames[i] for i in chosen.indices]
 
 
+def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis]:
+    """The key frames (at ``times``) of a slot described before, measured again (or read from the cache)."""
+    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
+        frames = [f for f in stream if round(f.t, 3) in times]
+    return analyse_cached([f.image for f in frames], [f.t for f in frames], models, caches or {})
+
+
 def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                   polisher, caches, neighbours) -> AudioDescription:
+                   polisher, writer, caches, neighbours) -> AudioDescription:
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
@@ -278,12 +325,16 @@ def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
     facts = tracker.weigh(slot_facts(measured, dense, inner_cuts, new_scene))
+    times = [round(f.t, 3) for f in keyframes]
+    if writer is not None:
+        text = writer.write(measured, slot.word_budget, scene)
+        tracker.record(())
+        return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
     written = write(facts, slot.word_budget, is_known=tracker.seen)
     if polisher is not None:
         written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
-    return AudioDescription(slot, written.text, list(written.facts), facts,
-                            [round(f.t, 3) for f in keyframes], written.reason, written.polish)
+    return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish)
 
 
 def describe_to_folder(
@@ -311,14 +362,18 @@ def describe_to_folder(
     check_writable(out)
     stem = Path(video).stem
     try:
-        key = run_key({
+        parts = {
             "video": fingerprint(probe_path(video)),
             "subtitles": fingerprint(probe_path(subtitles)) if subtitles else None,
             "config": asdict(cfg),
             "analysers": [a.model_id for a in analysers] if analysers is not None else "default",
             "version": __version__,
-        })
-        journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", key)
+        }
+        if cfg.model:  # a model retrained into the same folder is another run
+            from .learned import weights_hash
+
+            parts["ad_model"] = weights_hash(cfg.model)
+        journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", run_key(parts))
         script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store)
         paths = write_outputs(script, out, stem, tuple(formats))
         journal.remove()

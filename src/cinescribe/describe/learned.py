@@ -1,0 +1,194 @@
+"""The learned writer: each slot's AD written by a trained AD model (``describe --model DIR``).
+
+The model (:class:`~cinescribe.models.ADModel`, from ``cinescribe train``) reads what the
+perception models measured in a slot's key frames, as perception vectors
+(:func:`~cinescribe.features.encoders.perception.perception_vector`, L2-normalised as
+:class:`~cinescribe.features.encoders.perception.PerceptionEncoder` does), and was trained on
+sequences of N consecutive clips.  For one slot the writer builds the sequence training saw,
+with training's collator (:class:`~cinescribe.data.collate.SequenceCollator`):
+
+* clips: the last N-1 slots written (a rolling context, oldest dropped), then this slot; a
+  clip's frames are its key frames' vectors ``(T, 99)``;
+* scene features, for a ``dual_vision`` model only: the vectors of the slots of the clip's own
+  window that lie in its detected scene, then its own ``(S, 99)``;
+* prompts (:func:`~cinescribe.models.text.build_prompt`): the ``previous_ads`` ADs before each
+  clip, as in training (describe knows no cast names);
+
+so the model sees ``frames (1, N', T, 99)``, ``scene (1, N', S, 99)``, ``prompt_ids (1, N', L)``
+with ``N' <= N``.  ``ADModel.generate`` writes every clip of the sequence in one batch (it writes
+every valid clip; only the last one's text is kept, the others were written before), with this
+slot's word budget, and penalises the words of the context's ADs.  The text is then cut to the
+budget at a word boundary.  N and ``previous_ads`` are read from the training run's
+``config.json`` beside the model folder (:func:`training_settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..atomic import read_json
+from ..data.clips import Clip, ClipSequence
+from ..data.collate import SequenceCollator
+from ..data.config import DataConfig
+from ..errors import InputError
+from ..features.analysers.base import FrameAnalysis
+from ..features.encoders.base import hash_files, l2_normalise
+from ..features.encoders.perception import PerceptionEncoder, perception_vector
+from ..models import ADModel, ADModelConfig
+from ..models.ad_model import CHECKPOINT_KIND
+from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+from ..models.config import config_from_dict
+from ..train.config import TrainConfig
+
+log = logging.getLogger("cinescribe.describe")
+DIM = PerceptionEncoder.dim  # 99
+FILM = "describe"
+
+
+def perception_vectors(measured: Sequence[FrameAnalysis]) -> np.ndarray:
+    """Key frames' measurements -> ``(T, 99)`` float32, rows of unit length."""
+    return l2_normalise(np.stack([perception_vector(fa) for fa in measured]))
+
+
+def fit_words(text: str, budget: int) -> str:
+    """``text`` with at most ``budget`` words, cut at a word boundary (a cut drops trailing
+    commas, colons and dashes): ``fit_words("He runs, then stops.", 2) == "He runs"``."""
+    words = text.split()
+    if len(words) <= budget:
+        return " ".join(words)
+    return " ".join(words[:max(budget, 0)]).rstrip(",;:-–— ")
+
+
+def weights_hash(folder: str | Path) -> str:
+    """``sha256:<hex>`` of the model's weights file."""
+    return hash_files([Path(folder) / WEIGHTS_NAME])
+
+
+def check_model(folder: str | Path, lm_path: str = "") -> ADModelConfig:
+    """The config of the AD model at ``folder``, checked for describe without loading it: a
+    checkpoint folder, 99-d perception-vector inputs, and a language model that is there
+    (``lm_path``, else the one saved in the model)."""
+    folder = Path(folder)
+    if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
+        raise InputError(f"--model {folder} is not a trained AD model folder: it needs {CONFIG_NAME} and "
+                         f"{WEIGHTS_NAME} (cinescribe train writes them in <output_dir>/model)")
+    meta = read_json(folder / CONFIG_NAME, "AD model config")
+    if not isinstance(meta, dict) or meta.get("kind") != CHECKPOINT_KIND:
+        found = meta.get("kind") if isinstance(meta, dict) else None
+        raise InputError(f"--model {folder} holds a '{found}' checkpoint, not an AD model ('{CHECKPOINT_KIND}')")
+    config = config_from_dict(ADModelConfig, meta.get("config"), str(folder / CONFIG_NAME))
+    scene_dim = (config.scene_dim or config.vision_dim) if config.dual_vision else DIM
+    for dim in (config.vision_dim, scene_dim):
+        if dim != DIM:
+            raise InputError(f"--model {folder}: the model reads {dim}-d features, but describe feeds it {DIM}-d "
+                             "perception vectors; train it on perception features (encoder 'perception')")
+    lm = lm_path or config.lm_path
+    if not lm or not (Path(lm).expanduser() / "config.json").is_file():
+        raise InputError(f"--model {folder}: its language model {lm or '(none saved)'} is not there; "
+                         "pass the language model's folder with --model-lm DIR")
+    return config
+
+
+def training_settings(folder: str | Path) -> tuple[int, int]:
+    """``(N, previous_ads)``: clips per sequence and previous ADs per prompt of the run that
+    trained the model at ``folder``, from the run's ``config.json`` (``cinescribe train`` writes
+    ``<run>/config.json``, ``<run>/model/`` and ``<run>/checkpoints/step-*/model/``); training's
+    defaults when there is none."""
+    for run in list(Path(folder).resolve().parents)[:3]:
+        try:
+            config = json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]
+            if config["stage"] == "stage2":
+                return int(config["data"]["sequence_length"]), int(config["previous_ads"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    n, previous = DataConfig().sequence_length, TrainConfig().previous_ads
+    log.warning(f"no training run config.json beside {folder}: assuming sequences of {n} clips "
+                f"and {previous} previous ADs per prompt, training's defaults")
+    return n, previous
+
+
+@dataclass(frozen=True)
+class WrittenSlot:
+    """One slot in the rolling context: ``frames`` (T, 99), ``scene`` (S, 99) or None (a model
+    without dual vision), the detected scene it lies in and its AD."""
+
+    frames: np.ndarray
+    scene: np.ndarray | None
+    scene_id: int | None
+    text: str
+
+    def clip(self) -> Clip:
+        return Clip(FILM, 0.0, 0.0, self.text, self.frames, self.scene)
+
+
+class LearnedWriter:
+    """Writes the ADs of one video's slots, in order, with an :class:`ADModel`; see the module doc.
+
+    ``clips`` = N (the sequence length the model was trained on), ``previous`` = the previous
+    ADs each prompt shows.  ``context`` holds the last N-1 slots, ``history`` the ADs before them.
+    """
+
+    def __init__(self, model: ADModel, clips: int, previous: int = 0):
+        if clips < 1 or previous < 0:
+            raise ValueError(f"clips must be >= 1 and previous >= 0 (got {clips}, {previous})")
+        self.model = model.eval()
+        self.clips, self.previous = clips, previous
+        self.device = next(model.parameters()).device
+        self.collator = SequenceCollator(model.tokenizer, model.config.resampler.max_frames, previous, distinct=False)
+        self.context: deque[WrittenSlot] = deque()
+        self.history: deque[str] = deque(maxlen=previous)
+
+    @classmethod
+    def load(cls, folder: str | Path, lm_path: str = "") -> "LearnedWriter":
+        """The model at ``folder`` (its LM from ``lm_path`` if given), on the GPU if there is one."""
+        check_model(folder, lm_path)
+        clips, previous = training_settings(folder)
+        model = ADModel.from_pretrained(folder, lm_path=lm_path or None)
+        return cls(model.to("cuda" if torch.cuda.is_available() else "cpu"), clips, previous)
+
+    @property
+    def memory(self) -> int:
+        """How many slots before the next one its AD depends on (context + prompt history)."""
+        return self.clips - 1 + self.previous
+
+    def write(self, measured: Sequence[FrameAnalysis], word_budget: int, scene_id: int | None = None) -> str:
+        """The AD of the next slot: its key frames' ``measured`` analyses, at most ``word_budget``
+        words; ``scene_id`` is the detected scene it lies in.  The slot joins the context."""
+        current = self._slot(measured, scene_id, "")
+        sequence = ClipSequence(FILM, tuple(s.clip() for s in (*self.context, current)), tuple(self.history))
+        n = len(sequence.clips)
+        batch = self.collator([sequence]).to(self.device)
+        x = batch.inputs
+        penalised = [[sequence.previous_ads(j, max(self.previous, self.clips - 1)) for j in range(n)]]
+        with torch.inference_mode():
+            generated = self.model.generate(x["frames"], x["prompt_ids"], x["prompt_mask"], [[word_budget] * n],
+                                            previous_ads=penalised, cast=batch.cast, frame_mask=x["frame_mask"],
+                                            scene=x.get("scene"), scene_mask=x.get("scene_mask"),
+                                            clip_mask=x["clip_mask"])
+        text = fit_words(generated.texts[0][-1], word_budget)
+        self._push(replace(current, text=text))
+        return text
+
+    def remember(self, measured: Sequence[FrameAnalysis], text: str, scene_id: int | None = None) -> None:
+        """Add a slot written earlier (a resumed run's journal) to the context, as :meth:`write` does."""
+        self._push(self._slot(measured, scene_id, text))
+
+    def _slot(self, measured: Sequence[FrameAnalysis], scene_id: int | None, text: str) -> WrittenSlot:
+        frames = perception_vectors(measured)
+        scene = None
+        if self.model.config.dual_vision:
+            scene = np.concatenate([*(s.frames for s in self.context if s.scene_id == scene_id), frames])
+        return WrittenSlot(frames, scene, scene_id, text)
+
+    def _push(self, slot: WrittenSlot) -> None:
+        self.context.append(slot)
+        while len(self.context) > self.clips - 1:
+            self.history.append(self.context.popleft().text)

@@ -1,0 +1,164 @@
+"""``describe --model``: each slot's AD written by a trained AD model (tiny GPT-2, nothing downloaded)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cinescribe.describe.learned import LearnedWriter, fit_words, perception_vectors, weights_hash
+from cinescribe.describe.pipeline import LEARNED_REASON, DescribeConfig, describe_to_folder
+from cinescribe.errors import InputError
+from cinescribe.features.analysers.base import Detection, FrameAnalysis
+from cinescribe.models import create_model
+from test_describe_cli import assert_one_line_error, run
+from test_describe_pipeline import FakeCatDetector, Interrupt, InterruptingDetector
+
+PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+TINY = {"resampler.dim": 16, "resampler.num_latents": 2, "resampler.depth": 1, "resampler.heads": 2,
+        "resampler.dim_head": 8, "resampler.ff_mult": 2, "resampler.max_frames": 8, "ema.num_bases": 4}
+VARIANTS = {"baseline": ("prefix-baseline", {}), "scene+ema": ("cinescribe-ad", {"resampler.kind": "perceiver"})}
+
+
+@pytest.fixture(scope="module")
+def lm_dir(tmp_path_factory) -> Path:
+    from tiny_lm import make_lm_dir
+
+    return make_lm_dir(tmp_path_factory.mktemp("tiny-lm"))
+
+
+def save_model(folder: Path, lm_dir: Path, variant: str = "baseline", vision_dim: int = 99) -> Path:
+    name, extra = VARIANTS[variant]
+    torch.manual_seed(0)
+    model = create_model(name, {**TINY, **extra, "vision_dim": vision_dim, "lm_path": str(lm_dir)})
+    assert model.config.dual_vision == model.config.ema.enabled == (variant != "baseline")
+    return model.save_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory, lm_dir) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("ad-models")
+    return {v: save_model(root / v, lm_dir, v) for v in VARIANTS}
+
+
+def check_script(script, folder: Path, duration: float) -> None:
+    described = [d for d in script.descriptions if d.keyframes]
+    assert len(described) >= 3
+    for d in described:
+        assert d.text and len(d.text.split()) <= d.slot.word_budget, d.to_dict()
+        assert d.reason == LEARNED_REASON and d.facts == [] and d.considered  # the cat it was shown is recorded
+    slots = [d.slot for d in script.descriptions]
+    assert all(0 <= s.start < s.end <= duration + 1e-6 for s in slots)
+    assert all(a.end <= b.start for a, b in zip(slots, slots[1:]))
+    assert script.models["ad_model"].startswith(f"{folder} ({weights_hash(folder)}; ")
+    assert script.config["model"] == str(folder) and not script.config["polish"]
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_describe_with_a_model(speech_video, model_dirs, tmp_path, variant):
+    folder = model_dirs[variant]
+    cfg = replace(PIXELS_ONLY, model=str(folder))
+    out = tmp_path / "out"
+    script, paths = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    check_script(script, folder, speech_video.duration)
+    saved = json.loads(paths["json"].read_text())
+    assert saved["models"]["ad_model"] == script.models["ad_model"] and saved["config"]["model"] == str(folder)
+    cues = paths["vtt"].read_text()
+    assert all(d.text in cues for d in script.spoken)
+
+    again, _ = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    assert [d.to_dict() for d in again.descriptions] == [d.to_dict() for d in script.descriptions]
+
+
+def test_interrupted_run_resumes_with_the_same_context(speech_video, model_dirs, tmp_path):
+    cfg = replace(PIXELS_ONLY, model=str(model_dirs["scene+ema"]))
+    reference, _ = describe_to_folder(speech_video.path, tmp_path / "ref", cfg=cfg, analysers=[FakeCatDetector()])
+    out = tmp_path / "out"
+    with pytest.raises(Interrupt):
+        describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[InterruptingDetector(after=6)])
+    assert (out / ".speech.ad.journal.jsonl").exists()
+    resumed, _ = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
+    assert resumed.models == reference.models
+
+
+def test_bad_models_are_one_line_input_errors(tmp_path, lm_dir):
+    wrong = save_model(tmp_path / "wrong", lm_dir, vision_dim=16)
+    with pytest.raises(InputError, match="reads 16-d features, but describe feeds it 99-d perception vectors"):
+        replace(PIXELS_ONLY, model=str(wrong)).validate()
+    with pytest.raises(InputError, match="not a trained AD model folder"):
+        LearnedWriter.load(tmp_path)
+    moved = shutil.copytree(lm_dir, tmp_path / "lm")
+    folder = save_model(tmp_path / "model", moved)
+    shutil.rmtree(moved)
+    with pytest.raises(InputError, match="pass the language model's folder with --model-lm DIR"):
+        replace(PIXELS_ONLY, model=str(folder)).validate()
+    replace(PIXELS_ONLY, model=str(folder), model_lm=str(lm_dir)).validate()
+    assert LearnedWriter.load(folder, str(lm_dir)).model.config.lm_path == str(lm_dir)
+
+
+@pytest.mark.parametrize("command", ["describe", "batch"])
+def test_cli_missing_model_folder(tmp_path, speech_video, command):
+    out = tmp_path / "out"
+    assert_one_line_error(run(command, speech_video.path, "-o", out, "--model", tmp_path / "nope"),
+                          "--model", "no such folder")
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_model_and_polish_together(tmp_path, speech_video, model_dirs):
+    assert_one_line_error(run("describe", speech_video.path, "-o", tmp_path / "out", "--model", model_dirs["baseline"],
+                              "--polish"), "choose one")
+
+
+def analysis(t: float, label: str) -> list[FrameAnalysis]:
+    return [FrameAnalysis(t=t, objects=[Detection(label, 0.9, (0.1, 0.1, 0.5, 0.5))])]
+
+
+def test_rolling_context_keeps_the_last_n_minus_1_slots(model_dirs):
+    from cinescribe.models import ADModel
+
+    model = ADModel.from_pretrained(model_dirs["scene+ema"])
+    writer = LearnedWriter(model, clips=3, previous=1)
+    seen = []
+    generate = model.generate
+
+    def spy(frames, prompt_ids, prompt_mask, word_budgets, **kwargs):
+        seen.append((frames.clone(), kwargs["scene"].clone(), kwargs["previous_ads"], word_budgets,
+                     [model.tokenizer.decode(ids[m]) for ids, m in zip(prompt_ids[0], prompt_mask[0])]))
+        return generate(frames, prompt_ids, prompt_mask, word_budgets, **kwargs)
+
+    model.generate = spy
+    labels = ["cat", "dog", "car", "cup"]
+    texts = [writer.write(analysis(i, label), 4, scene_id=0 if i < 3 else 1) for i, label in enumerate(labels)]
+    assert [s.text for s in writer.context] == texts[2:] and list(writer.history) == texts[1:2]
+    assert writer.memory == 3
+    frames, scene, previous, budgets, prompts = seen[-1]
+    vectors = [perception_vectors(analysis(i, label)) for i, label in enumerate(labels)]
+    assert frames.shape == (1, 3, 1, 99) and budgets == [[4, 4, 4]]
+    for j, i in enumerate([1, 2, 3]):  # the oldest slot (cat) was dropped; this slot is the last clip
+        assert np.allclose(frames[0, j].numpy(), vectors[i])
+    assert np.allclose(scene[0, 2, :1].numpy(), vectors[3])  # slot 3 is alone in its scene
+    assert np.allclose(scene[0, 1, :3].numpy(), np.concatenate(vectors[:3]))  # slot 2 saw slots 0-1 of scene 0
+    assert previous[0][2] == texts[1:3]  # the context's ADs are penalised
+    assert prompts[2] == f"Previously: {texts[2]}\nDescription:"  # as training's prompt with previous_ads=1
+    assert all(len(t.split()) <= 4 for t in texts)
+
+
+def test_fit_words_cuts_at_a_word_boundary():
+    assert fit_words("A man walks into the kitchen, carrying a red box.", 6) == "A man walks into the kitchen"
+    assert fit_words(" She  smiles.\n", 6) == "She smiles."
+    assert fit_words("She smiles.", 0) == ""
+
+
+def test_training_settings_come_from_the_run(tmp_path, model_dirs):
+    run_dir = tmp_path / "run"
+    shutil.copytree(model_dirs["baseline"], run_dir / "checkpoints" / "step-00000010" / "model")
+    (run_dir / "config.json").write_text(json.dumps(
+        {"config": {"stage": "stage2", "data": {"sequence_length": 5}, "previous_ads": 2}}))
+    writer = LearnedWriter.load(run_dir / "checkpoints" / "step-00000010" / "model")
+    assert (writer.clips, writer.previous, writer.memory) == (5, 2, 6)
