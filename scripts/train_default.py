@@ -15,13 +15,14 @@ Steps, each in out/tvad-<features>/:
 
 1. ``lm``: a small GPT-2 pre-trained on TV-AD's training ADs (``tvad_train.csv``, the config's
    column): the decoder, then fine-tuned with the visual modules in each run.
-2. one Stage-II run per variant, on the first ``data.limit`` training ADs:
+2. one Stage-II run per variant, on the config's training ADs (``data.limit``, 0 = all):
    ``baseline`` (Perceiver + projector), ``+scene`` (dual-vision gate over the neighbouring ADs'
    features), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
    neighbouring ADs), ``+keyframes`` (DynFocus-style event key frames, k=3 + coarse tokens), ``all``.
 3. each run generates ADs for the held-out TV-AD evaluation episodes (``tvad_eval.csv``, first
    ``--eval-ads`` ADs) and is scored with the evaluation suite: CIDEr-D and R@1/5, R@5/16
-   (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values).
+   (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values),
+   and its held-out L_auto with each clip's own features and with shuffled ones (:func:`fact_use`).
 
 Every step is skipped when its output exists, so the script resumes; ``--only`` runs one step.
 Results: out/tvad-<features>/results.json and results.md (a Markdown table); each variant's
@@ -107,31 +108,61 @@ def run_variant(name: str, eval_ads: int, steps: int | None) -> dict:
     for g in generated:
         films.setdefault(g.film, ([], []))[0].append(g.text)
         films[g.film][1].append(g.reference)
+    grounding = fact_use(trainer.task, dataset.sequences)
     scorer = BertScorer()
     recall = recall_within_neighbours(films, scorer, ((1, 5), (5, 16)))
     result = {"variant": name, "train_steps": summary["step"], "train_loss": summary["last"].get("loss"),
               "eval_ads": len(generated), "eval_films": len(films),
               "CIDEr-D": 100 * scores["CIDEr-D"], "ROUGE-L": 100 * scores["ROUGE-L"], "BLEU-4": 100 * scores["BLEU-4"],
-              **{k: (None if v is None else 100 * v) for k, v in recall.overall.items()},
+              **{k: (None if v is None else 100 * v) for k, v in recall.overall.items()}, **grounding,
               "recall_backbone": recall.backbone,
               "examples": [{"reference": g.reference, "generated": g.text} for g in generated[:8]]}
     write_json(result_path, result)
     return result
 
 
+def fact_use(task, sequences, batch: int = 8) -> dict:
+    """Held-out L_auto (nats per token) with each clip's own features and with features shuffled
+    across the held-out clips (seeded): the gap is how much the model takes from its inputs."""
+    import numpy as np
+    import torch
+
+    from cinescribe.data.clips import ClipSequence
+
+    clips = [c for s in sequences for c in s.clips]
+    order = iter(np.random.default_rng(0).permutation(len(clips)))
+    shuffled = []
+    for s in sequences:
+        moved = [replace(c, frames=clips[k].frames, scene=clips[k].scene) for c, k in zip(s.clips, order)]
+        shuffled.append(ClipSequence(s.film, tuple(moved), s.history))
+
+    def nll(seqs) -> float:
+        model = task.module.eval()
+        with torch.no_grad():
+            losses = [model(**task.inputs(task.collate(seqs[i:i + batch]))).loss_auto.item()
+                      for i in range(0, len(seqs), batch)]
+        return float(np.mean(losses))
+
+    own, other = nll(list(sequences)), nll(shuffled)
+    return {"NLL": own, "NLL shuffled": other, "NLL gap": other - own}
+
+
 def table() -> str:
     rows = [json.loads((OUT / v / "result.json").read_text()) for v in VARIANTS if (OUT / v / "result.json").is_file()]
     if not rows:
         return "no results yet"
-    lines = ["| variant | steps | train loss | CIDEr-D | ROUGE-L | BLEU-4 | R@1/5 | R@5/16 |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| variant | steps | train loss | CIDEr-D | ROUGE-L | BLEU-4 | R@1/5 | R@5/16 | NLL | NLL gap |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         cells = [r["variant"], str(r["train_steps"]), f"{r['train_loss']:.3f}"] + [
-            "-" if r.get(k) is None else f"{r[k]:.1f}" for k in ("CIDEr-D", "ROUGE-L", "BLEU-4", "R@1/5", "R@5/16")]
+            "-" if r.get(k) is None else f"{r[k]:.1f}" for k in ("CIDEr-D", "ROUGE-L", "BLEU-4", "R@1/5", "R@5/16")] + [
+            "-" if r.get(k) is None else f"{r[k]:.3f}" for k in ("NLL", "NLL gap")]
         lines.append("| " + " | ".join(cells) + " |")
     r = rows[0]
     lines.append(f"\nHeld-out: {r['eval_ads']} TV-AD evaluation ADs of {r['eval_films']} episodes; "
-                 f"R@k/N with BERTScore on {r['recall_backbone']}.")
+                 f"R@k/N with BERTScore on {r['recall_backbone']}; "
+                 "NLL: held-out L_auto in nats per token; NLL gap: its rise when each clip gets another clip's "
+                 "features (how much the model reads its inputs).")
     text = "\n".join(lines) + "\n"
     from cinescribe.atomic import write_json, write_text
 
