@@ -153,6 +153,8 @@ def test_fit_words_cuts_at_a_word_boundary():
     assert fit_words("A man walks into the kitchen, carrying a red box.", 6) == "A man walks into the kitchen"
     assert fit_words(" She  smiles.\n", 6) == "She smiles."
     assert fit_words("She smiles.", 0) == ""
+    assert fit_words("The man is on the bridge.", 4) == "The man"  # no dangling function words
+    assert fit_words("The dark, a shadow falls.", 3) == "The dark"
 
 
 def test_training_settings_come_from_the_run(tmp_path, model_dirs):
@@ -162,3 +164,25 @@ def test_training_settings_come_from_the_run(tmp_path, model_dirs):
         {"config": {"stage": "stage2", "data": {"sequence_length": 5}, "previous_ads": 2}}))
     writer = LearnedWriter.load(run_dir / "checkpoints" / "step-00000010" / "model")
     assert (writer.clips, writer.previous, writer.memory) == (5, 2, 6)
+
+
+def test_text_models_load_the_ad_model_once_for_many_videos(speech_video, model_dirs, tmp_path, monkeypatch):
+    from cinescribe.describe.pipeline import TextModels
+
+    loads = []
+    load = LearnedWriter.load.__func__
+
+    def counting(cls, folder, lm_path=""):
+        loads.append(folder)
+        return load(cls, folder, lm_path)
+
+    monkeypatch.setattr(LearnedWriter, "load", classmethod(counting))
+    cfg = replace(PIXELS_ONLY, model=str(model_dirs["baseline"]))
+    shared = TextModels(cfg)
+    first, second = shared.writer(), shared.writer()
+    assert first is not second and first.model is second.model and not second.context
+    scripts = [describe_to_folder(speech_video.path, tmp_path / name, cfg=cfg, analysers=[FakeCatDetector()],
+                                  text_models=shared)[0] for name in ("a", "b")]
+    assert len(loads) == 1
+    assert [d.text for d in scripts[0].descriptions] == [d.text for d in scripts[1].descriptions]
+    assert TextModels(PIXELS_ONLY).writer() is None and TextModels(PIXELS_ONLY).polisher() is None

@@ -46,6 +46,7 @@ from ..models import ADModel, ADModelConfig
 from ..models.ad_model import CHECKPOINT_KIND
 from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME
 from ..models.config import config_from_dict
+from ..models.text import STOP_WORDS
 from ..train.config import TrainConfig
 
 log = logging.getLogger("cinescribe.describe")
@@ -59,12 +60,20 @@ def perception_vectors(measured: Sequence[FrameAnalysis]) -> np.ndarray:
 
 
 def fit_words(text: str, budget: int) -> str:
-    """``text`` with at most ``budget`` words, cut at a word boundary (a cut drops trailing
-    commas, colons and dashes): ``fit_words("He runs, then stops.", 2) == "He runs"``."""
+    """``text`` with at most ``budget`` words, cut at a word boundary; a cut also drops trailing
+    punctuation and trailing function words, so that no sentence ends on "the" or "is on":
+    ``fit_words("The man is on the bridge.", 4) == "The man"``."""
     words = text.split()
     if len(words) <= budget:
         return " ".join(words)
-    return " ".join(words[:max(budget, 0)]).rstrip(",;:-–— ")
+    kept = words[:max(budget, 0)]
+    while kept and _bare(kept[-1]) in STOP_WORDS:
+        kept.pop()
+    return " ".join(kept).rstrip(",;:-–— ")
+
+
+def _bare(word: str) -> str:
+    return word.strip(",;:.!?-–—\"'").lower()
 
 
 def weights_hash(folder: str | Path) -> str:
@@ -153,6 +162,10 @@ class LearnedWriter:
         clips, previous = training_settings(folder)
         model = ADModel.from_pretrained(folder, lm_path=lm_path or None)
         return cls(model.to("cuda" if torch.cuda.is_available() else "cpu"), clips, previous)
+
+    def fresh(self) -> "LearnedWriter":
+        """A writer of the same model with an empty context (for the next video)."""
+        return LearnedWriter(self.model, self.clips, self.previous)
 
     @property
     def memory(self) -> int:

@@ -154,6 +154,7 @@ def describe_video(
     analysers: Sequence[Analyser] | None = None,
     journal: SlotJournal | None = None,
     store: FeatureStore | None = None,
+    text_models: TextModels | None = None,
 ) -> ADScript:
     """Describe ``video``; see the module docstring.
 
@@ -161,6 +162,7 @@ def describe_video(
     needs them); with a ``journal``, slots it holds are reused and new ones recorded.
     Per-frame perception results are cached in ``store`` (by default, when the default
     models are used, the default feature store), so a second run does no model work.
+    ``text_models`` gives language models already loaded for ``cfg`` (a batch worker's).
     """
     cfg.validate()
     timings: dict[str, float] = {}
@@ -195,8 +197,8 @@ def describe_video(
     polisher = writer = None
     if pending:
         models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
-        polisher = load_polisher(cfg.polish)
-        writer = load_writer(cfg)
+        text_models = text_models or TextModels(cfg)
+        polisher, writer = text_models.polisher(), text_models.writer()
     lap("load_models")
     store = FeatureStore() if store is None and own else store
     caches = analysis_caches(store, fingerprint(info.path), models, cfg.max_side) if store is not None else {}
@@ -272,24 +274,35 @@ def describe_video(
     )
 
 
-def load_polisher(polish: str):
-    """The LM polisher named by ``DescribeConfig.polish`` ("" = none, "gemma3-270m" = packaged, else a folder)."""
-    if not polish:
-        return None
-    from .polish import Polisher
+class TextModels:
+    """The language models a :class:`DescribeConfig` writes with -- the polisher (``polish``) and
+    the AD model (``model``) -- each loaded when first needed and then kept, so that a batch
+    worker loads them once for all its videos."""
 
-    with progress_bar("Loading the polishing language model", total=None):
-        return Polisher.from_package() if polish == POLISH_PACKAGED else Polisher(polish)
+    def __init__(self, cfg: DescribeConfig) -> None:
+        self.cfg = cfg
+        self._polisher = None
+        self._writer = None
 
+    def polisher(self):
+        """The polisher, or None without ``cfg.polish`` ("gemma3-270m" = packaged, else a folder)."""
+        if self.cfg.polish and self._polisher is None:
+            from .polish import Polisher
 
-def load_writer(cfg: DescribeConfig):
-    """The learned writer of ``DescribeConfig.model`` ("" = none: the rule writer)."""
-    if not cfg.model:
-        return None
-    from .learned import LearnedWriter
+            with progress_bar("Loading the polishing language model", total=None):
+                self._polisher = Polisher.from_package() if self.cfg.polish == POLISH_PACKAGED else Polisher(self.cfg.polish)
+        return self._polisher
 
-    with progress_bar("Loading the AD model", total=None):
-        return LearnedWriter.load(cfg.model, cfg.model_lm)
+    def writer(self):
+        """A learned writer with an empty context (one per video), or None without ``cfg.model``."""
+        if not self.cfg.model:
+            return None
+        if self._writer is None:
+            from .learned import LearnedWriter
+
+            with progress_bar("Loading the AD model", total=None):
+                self._writer = LearnedWriter.load(self.cfg.model, self.cfg.model_lm)
+        return self._writer.fresh()
 
 
 def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: list[np.ndarray]) -> list[Frame]:
@@ -346,6 +359,7 @@ def describe_to_folder(
     formats: Sequence[str] = FORMATS,
     analysers: Sequence[Analyser] | None = None,
     store: FeatureStore | None = None,
+    text_models: TextModels | None = None,
 ) -> tuple[ADScript, dict[str, Path]]:
     """Describe ``video`` and write ``<name>.ad.{json,vtt,srt}`` into ``outdir``.
 
@@ -374,7 +388,8 @@ def describe_to_folder(
 
             parts["ad_model"] = weights_hash(cfg.model)
         journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", run_key(parts))
-        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store)
+        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store,
+                                text_models=text_models)
         paths = write_outputs(script, out, stem, tuple(formats))
         journal.remove()
         return script, paths

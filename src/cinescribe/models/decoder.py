@@ -37,7 +37,10 @@ class LoRASettings:
 def load_causal_lm(path: str | Path):
     """``(model, tokenizer)`` from a local HuggingFace folder; never downloads."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our own progress shows; a bar per weight file is noise
+    hf_logging.set_verbosity_error()  # e.g. generate's padding advice, which prefix inputs make moot
     folder = Path(path).expanduser()
     if not (folder / "config.json").is_file():
         raise MissingDependencyError(

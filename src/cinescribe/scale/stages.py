@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from ..describe.pipeline import DescribeConfig, describe_to_folder
+from ..describe.pipeline import DescribeConfig, TextModels, describe_to_folder
 from ..errors import InputError
 from ..export.pipeline import ExportConfig, export_script, parse_formats
 from ..export.voices import VOICES
@@ -40,6 +40,8 @@ class StageContext(Protocol):
     def encoder(self, spec: str) -> FrameEncoder: ...
 
     def store(self) -> FeatureStore: ...
+
+    def text_models(self) -> TextModels: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def extract_stage(encoder: str = "pixels", fps: float = 4.0, max_side: int = 256
 def describe(job: Job, ctx: StageContext) -> dict[str, Path]:
     """``describe_to_folder`` with the worker's models (loaded once per worker, not per video) and store."""
     script, paths = describe_to_folder(job.video, job.outdir, cfg=ctx.cfg, formats=ctx.formats,
-                                       analysers=ctx.analysers(), store=ctx.store())
+                                       analysers=ctx.analysers(), store=ctx.store(), text_models=ctx.text_models())
     ctx.video_seconds = float(script.video["duration"])
     return paths
 

@@ -1,7 +1,8 @@
 """One batch worker: a process (a Ray actor or a pool process) that keeps its models loaded.
 
-:class:`VideoWorker` runs one video's stages at a time.  The perception models and frame
-encoders are loaded on the first video that needs them and reused for every later one;
+:class:`VideoWorker` runs one video's stages at a time.  The perception models, frame
+encoders and language models (polisher, AD model) are loaded on the first video that needs
+them and reused for every later one;
 errors never escape :meth:`VideoWorker.run`, they come back in the :class:`~.jobs.Outcome`
 as one line.
 """
@@ -16,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..describe.pipeline import DescribeConfig
+from ..describe.pipeline import DescribeConfig, TextModels
 from ..errors import InputError, MissingDependencyError
 from ..features.analysers.base import Analyser
 from ..features.analysis_cache import lazy_default_analysers
@@ -64,6 +65,7 @@ class VideoWorker:
         self._models: list[Analyser] | None = None
         self._encoders: dict[str, FrameEncoder] = {}
         self._store: FeatureStore | None = None
+        self._text_models: TextModels | None = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 
     def analysers(self) -> Sequence[Analyser]:
@@ -85,6 +87,12 @@ class VideoWorker:
         if self._store is None:
             self._store = FeatureStore(self.settings.cache)
         return self._store
+
+    def text_models(self) -> TextModels:
+        """The polishing LM and AD model of ``cfg``, loaded on first use and kept for later videos."""
+        if self._text_models is None:
+            self._text_models = TextModels(self.cfg)
+        return self._text_models
 
     def run(self, job: Job) -> Outcome:
         """All stages of ``job``, then its done marker; a failure is returned, never raised."""
