@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cinescribe.describe.pipeline import DescribeConfig, describe_to_folder
+from cinescribe.describe.pipeline import DescribeConfig
+from cinescribe.export.writeout import describe_to_folder
 from cinescribe.errors import InputError, MissingDependencyError
 from cinescribe.export.pipeline import export_script
 from cinescribe.features.encoders import load_encoder

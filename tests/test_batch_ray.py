@@ -16,7 +16,8 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from cinescribe.describe.pipeline import DescribeConfig, describe_to_folder  # noqa: E402
+from cinescribe.describe.pipeline import DescribeConfig  # noqa: E402
+from cinescribe.export.writeout import describe_to_folder  # noqa: E402
 from cinescribe.scale.batch import BatchOptions, run_batch  # noqa: E402
 from cinescribe.scale.stages import DESCRIBE, Stage  # noqa: E402
 

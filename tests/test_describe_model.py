@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from cinescribe.describe.learned import LearnedWriter, fit_words, perception_vectors, weights_hash
-from cinescribe.describe.pipeline import LEARNED_REASON, DescribeConfig, describe_to_folder
+from cinescribe.describe.pipeline import LEARNED_REASON, DescribeConfig
 from cinescribe.errors import InputError
+from cinescribe.export.writeout import describe_to_folder
 from cinescribe.features.analysers.base import Detection, FrameAnalysis
 from cinescribe.models import create_model
 from test_describe_cli import assert_one_line_error, run

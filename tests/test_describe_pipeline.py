@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from cinescribe.describe.pipeline import DescribeConfig, choose_keyframes, describe_to_folder, describe_video
-from cinescribe.describe.planner import PlannerConfig, Slot
+from cinescribe.describe.pipeline import DescribeConfig, choose_keyframes, describe_video
+from cinescribe.export.writeout import describe_to_folder
+from cinescribe.describe.planner import PlannerConfig
 from cinescribe.describe.writer import FUNCTION_WORDS, content_words
 from cinescribe.features.analysers.base import Detection
 

@@ -271,7 +271,8 @@ def test_missing_dependencies_say_how_to_install(monkeypatch, tmp_path):
 def test_describe_records_the_polish_of_every_slot(tiny_dir, speech_video, tmp_path):
     import json
 
-    from cinescribe.describe.pipeline import DescribeConfig, describe_to_folder
+    from cinescribe.describe.pipeline import DescribeConfig
+    from cinescribe.export.writeout import describe_to_folder
 
     cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, polish=str(tiny_dir))
     _, paths = describe_to_folder(speech_video.path, tmp_path, cfg=cfg, analysers=[], formats=("json",))

@@ -138,7 +138,7 @@ def describe(
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
     _setup_logging(quiet)
-    from .describe.pipeline import describe_to_folder
+    from .export.writeout import describe_to_folder
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
@@ -158,7 +158,7 @@ def demo(
     """Make the bundled demo video (speech + several shots), describe it, voice it and mix a described video."""
     _setup_logging(quiet)
     from .demo import make_demo_video
-    from .describe.pipeline import describe_to_folder
+    from .export.writeout import describe_to_folder
     from .export.pipeline import export_script
     from .export.writeout import check_writable
 

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import InputError
 from ..features.analysers.base import Detection, Face, FrameAnalysis, Pose, TextLine
 from ..features.encoders.base import l2_normalise
-from ..features.encoders.perception import COCO, perception_vector
+from ..features.encoders.perception import perception_vector
 from ..models.text import words
 from .annotations import AD
 from .clips import Clip, films_in_order, neighbour_scene

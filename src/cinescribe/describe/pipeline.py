@@ -26,7 +26,6 @@ from typing import Sequence
 import numpy as np
 from .. import __version__
 from ..errors import InputError
-from ..export.writeout import FORMATS, check_writable, write_outputs
 from ..features.analysis_cache import analyse_cached, analysis_caches, lazy_default_analysers
 from ..features.analysers.base import Analyser, FrameAnalysis
 from ..features.analysers.pixels import PixelAnalyser
@@ -37,7 +36,7 @@ from ..media.audio import extract_audio
 from ..media.dialogue import dialogue_intervals
 from ..media.fingerprint import fingerprint
 from ..media.frames import Frame, sample_frames
-from ..media.probe import MediaInfo, check_path as probe_path, probe
+from ..media.probe import MediaInfo, probe
 from ..media.shots import Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
 from ..media.vad import BACKENDS, detect_speech
@@ -45,8 +44,8 @@ from ..progress import progress_bar
 from ..timeline import Interval
 from .facts import slot_facts
 from .novelty import NoveltyTracker
-from .journal import SlotJournal, run_key
-from .planner import PlannerConfig, Slot, plan_slots
+from .journal import SlotJournal
+from .planner import PlannerConfig, plan_slots
 from .script import ADScript, AudioDescription
 from .writer import write
 
@@ -348,52 +347,3 @@ def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels
         written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
     return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish)
-
-
-def describe_to_folder(
-    video: str | Path,
-    outdir: str | Path,
-    *,
-    subtitles: str | Path | None = None,
-    cfg: DescribeConfig = DescribeConfig(),
-    formats: Sequence[str] = FORMATS,
-    analysers: Sequence[Analyser] | None = None,
-    store: FeatureStore | None = None,
-    text_models: TextModels | None = None,
-) -> tuple[ADScript, dict[str, Path]]:
-    """Describe ``video`` and write ``<name>.ad.{json,vtt,srt}`` into ``outdir``.
-
-    The folder is checked for writing first, so that a bad ``-o`` fails before any work;
-    the files are written only when everything succeeded, each atomically.
-    """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise InputError(f"unknown output format {unknown[0]!r}; choose from {', '.join(FORMATS)}" if unknown
-                         else f"no output format given; choose from {', '.join(FORMATS)}")
-    cfg.validate()
-    out = Path(outdir)
-    created = not out.exists()
-    check_writable(out)
-    stem = Path(video).stem
-    try:
-        parts = {
-            "video": fingerprint(probe_path(video)),
-            "subtitles": fingerprint(probe_path(subtitles)) if subtitles else None,
-            "config": asdict(cfg),
-            "analysers": [a.model_id for a in analysers] if analysers is not None else "default",
-            "version": __version__,
-        }
-        if cfg.model:  # a model retrained into the same folder is another run
-            from .learned import weights_hash
-
-            parts["ad_model"] = weights_hash(cfg.model)
-        journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", run_key(parts))
-        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store,
-                                text_models=text_models)
-        paths = write_outputs(script, out, stem, tuple(formats))
-        journal.remove()
-        return script, paths
-    except BaseException:
-        if created and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
-        raise

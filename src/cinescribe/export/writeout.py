@@ -1,13 +1,22 @@
-"""Write an AD script's files into an output folder, each atomically."""
+"""Write an AD script's files into an output folder, each atomically; ``describe`` into a folder."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
+from typing import Sequence
 
+from .. import __version__
 from ..atomic import write_json, write_text
+from ..describe.journal import SlotJournal, run_key
+from ..describe.pipeline import DescribeConfig, TextModels, describe_video
 from ..describe.script import ADScript
 from ..errors import InputError
+from ..features.analysers.base import Analyser
+from ..features.store import FeatureStore
+from ..media.fingerprint import fingerprint
+from ..media.probe import check_path as probe_path
 from .srt import to_srt
 from .webvtt import to_webvtt
 
@@ -48,3 +57,52 @@ def write_outputs(script: ADScript, outdir: Path, stem: str, formats: tuple[str,
             write_text(path, texts[fmt]())
         paths[fmt] = path
     return paths
+
+
+def describe_to_folder(
+    video: str | Path,
+    outdir: str | Path,
+    *,
+    subtitles: str | Path | None = None,
+    cfg: DescribeConfig = DescribeConfig(),
+    formats: Sequence[str] = FORMATS,
+    analysers: Sequence[Analyser] | None = None,
+    store: FeatureStore | None = None,
+    text_models: TextModels | None = None,
+) -> tuple[ADScript, dict[str, Path]]:
+    """Describe ``video`` and write ``<name>.ad.{json,vtt,srt}`` into ``outdir``.
+
+    The folder is checked for writing first, so that a bad ``-o`` fails before any work;
+    the files are written only when everything succeeded, each atomically.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InputError(f"unknown output format {unknown[0]!r}; choose from {', '.join(FORMATS)}" if unknown
+                         else f"no output format given; choose from {', '.join(FORMATS)}")
+    cfg.validate()
+    out = Path(outdir)
+    created = not out.exists()
+    check_writable(out)
+    stem = Path(video).stem
+    try:
+        parts = {
+            "video": fingerprint(probe_path(video)),
+            "subtitles": fingerprint(probe_path(subtitles)) if subtitles else None,
+            "config": asdict(cfg),
+            "analysers": [a.model_id for a in analysers] if analysers is not None else "default",
+            "version": __version__,
+        }
+        if cfg.model:  # a model retrained into the same folder is another run
+            from ..describe.learned import weights_hash
+
+            parts["ad_model"] = weights_hash(cfg.model)
+        journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", run_key(parts))
+        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store,
+                                text_models=text_models)
+        paths = write_outputs(script, out, stem, tuple(formats))
+        journal.remove()
+        return script, paths
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from ..describe.pipeline import DescribeConfig, TextModels, describe_to_folder
+from ..describe.pipeline import DescribeConfig, TextModels
+from ..export.writeout import describe_to_folder
 from ..errors import InputError
 from ..export.pipeline import ExportConfig, export_script, parse_formats
 from ..export.voices import VOICES
