@@ -24,9 +24,11 @@ Steps, each in out/tvad-<features>/:
    (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values),
    and its held-out L_auto with each clip's own features and with shuffled ones (:func:`fact_use`).
 
-Every step is skipped when its output exists, so the script resumes; ``--only`` runs one step.
-Results: out/tvad-<features>/results.json and results.md (a Markdown table); each variant's
-model folder is out/tvad-<features>/<variant>/model.
+Each variant is trained with ``--seeds`` seeds (default 3: out/tvad-<features>/<variant> for seed 0,
+<variant>-seed<k> for the others); the table gives their mean and range.  Every step is skipped
+when its output exists, so the script resumes; ``--only`` runs one step.  Results:
+out/tvad-<features>/results.json and results.md (a Markdown table); each run's model folder is
+<run>/model.
 
     .venv/bin/python scripts/train_default.py [--features facts|text] [--only lm|baseline|...|table]
 """
@@ -74,7 +76,11 @@ def build_lm(lm_steps: int) -> dict:
     return stats
 
 
-def run_variant(name: str, eval_ads: int, steps: int | None) -> dict:
+def run_dir(name: str, seed: int) -> Path:
+    return OUT / (name if seed == 0 else f"{name}-seed{seed}")
+
+
+def run_variant(name: str, eval_ads: int, steps: int | None, seed: int = 0) -> dict:
     from cinescribe.atomic import write_json
     from cinescribe.data.config import build_dataset
     from cinescribe.evaluate.bertscore import BertScorer
@@ -83,12 +89,12 @@ def run_variant(name: str, eval_ads: int, steps: int | None) -> dict:
     from cinescribe.train.config import load_config
     from cinescribe.train.run import build_trainer, unique_generated
 
-    result_path = OUT / name / "result.json"
+    result_path = run_dir(name, seed) / "result.json"
     if result_path.is_file():
         return json.loads(result_path.read_text())
     raw = yaml.safe_load(CONFIG.read_text())
     extra = VARIANTS[name]
-    overrides = {"output_dir": str(OUT / name),
+    overrides = {"output_dir": str(run_dir(name, seed)), "seed": seed,
                  "model.overrides": {**raw["model"]["overrides"], **extra.get("model", {})},
                  **{f"data.{k}": v for k, v in extra.get("data", {}).items()}}
     if steps:
@@ -111,7 +117,7 @@ def run_variant(name: str, eval_ads: int, steps: int | None) -> dict:
     grounding = fact_use(trainer.task, dataset.sequences)
     scorer = BertScorer()
     recall = recall_within_neighbours(films, scorer, ((1, 5), (5, 16)))
-    result = {"variant": name, "train_steps": summary["step"], "train_loss": summary["last"].get("loss"),
+    result = {"variant": name, "seed": seed, "train_steps": summary["step"], "train_loss": summary["last"].get("loss"),
               "eval_ads": len(generated), "eval_films": len(films),
               "CIDEr-D": 100 * scores["CIDEr-D"], "ROUGE-L": 100 * scores["ROUGE-L"], "BLEU-4": 100 * scores["BLEU-4"],
               **{k: (None if v is None else 100 * v) for k, v in recall.overall.items()}, **grounding,
@@ -147,27 +153,40 @@ def fact_use(task, sequences, batch: int = 8) -> dict:
     return {"NLL": own, "NLL shuffled": other, "NLL gap": other - own}
 
 
-def table() -> str:
-    rows = [json.loads((OUT / v / "result.json").read_text()) for v in VARIANTS if (OUT / v / "result.json").is_file()]
-    if not rows:
+def table(seeds: int) -> str:
+    """results.md: per variant, the mean over its ``seeds`` runs (and the spread, min-max, when > 1)."""
+    import numpy as np
+
+    runs = {v: [json.loads((run_dir(v, s) / "result.json").read_text()) for s in range(seeds)
+                if (run_dir(v, s) / "result.json").is_file()] for v in VARIANTS}
+    runs = {v: rs for v, rs in runs.items() if rs}
+    if not runs:
         return "no results yet"
-    lines = ["| variant | steps | train loss | CIDEr-D | ROUGE-L | BLEU-4 | R@1/5 | R@5/16 | NLL | NLL gap |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for r in rows:
-        cells = [r["variant"], str(r["train_steps"]), f"{r['train_loss']:.3f}"] + [
-            "-" if r.get(k) is None else f"{r[k]:.1f}" for k in ("CIDEr-D", "ROUGE-L", "BLEU-4", "R@1/5", "R@5/16")] + [
-            "-" if r.get(k) is None else f"{r[k]:.3f}" for k in ("NLL", "NLL gap")]
+    columns = [("CIDEr-D", 1), ("ROUGE-L", 1), ("R@1/5", 1), ("R@5/16", 1), ("NLL", 3), ("NLL gap", 3)]
+    lines = ["| variant | runs | steps | train loss | " + " | ".join(c for c, _ in columns) + " |",
+             "| --- | ---: | ---: | ---: |" + " ---: |" * len(columns)]
+
+    def cell(values: list, digits: int) -> str:
+        values = [v for v in values if v is not None]
+        if not values:
+            return "-"
+        text = f"{np.mean(values):.{digits}f}"
+        return text + (f" ({min(values):.{digits}f}-{max(values):.{digits}f})" if len(values) > 1 else "")
+
+    for variant, rs in runs.items():
+        cells = [variant, str(len(rs)), str(rs[0]["train_steps"]), cell([r["train_loss"] for r in rs], 3)]
+        cells += [cell([r.get(c) for r in rs], d) for c, d in columns]
         lines.append("| " + " | ".join(cells) + " |")
-    r = rows[0]
-    lines.append(f"\nHeld-out: {r['eval_ads']} TV-AD evaluation ADs of {r['eval_films']} episodes; "
-                 f"R@k/N with BERTScore on {r['recall_backbone']}; "
+    r = next(iter(runs.values()))[0]
+    lines.append(f"\nHeld-out: {r['eval_ads']} TV-AD evaluation ADs of {r['eval_films']} episodes; mean over "
+                 f"training seeds (min-max in brackets); R@k/N with BERTScore on {r['recall_backbone']}; "
                  "NLL: held-out L_auto in nats per token; NLL gap: its rise when each clip gets another clip's "
                  "features (how much the model reads its inputs).")
     text = "\n".join(lines) + "\n"
     from cinescribe.atomic import write_json, write_text
 
     write_text(OUT / "results.md", text)
-    write_json(OUT / "results.json", rows)
+    write_json(OUT / "results.json", [r for rs in runs.values() for r in rs])
     return text
 
 
@@ -179,6 +198,7 @@ def main() -> int:
     parser.add_argument("--lm-steps", type=int, default=150, help="pre-training steps of the GPT-2 decoder")
     parser.add_argument("--steps", type=int, default=0, help="Stage-II steps per variant (default: the config's)")
     parser.add_argument("--eval-ads", type=int, default=600, help="held-out TV-AD ADs to evaluate on")
+    parser.add_argument("--seeds", type=int, default=3, help="training seeds per variant (runs 0..N-1)")
     args = parser.parse_args()
     global CONFIG, OUT
     CONFIG, OUT = CONFIGS[args.features], ROOT / "out" / f"tvad-{args.features}"
@@ -189,11 +209,13 @@ def main() -> int:
         if step == "lm":
             print("lm:", build_lm(args.lm_steps), flush=True)
         elif step == "table":
-            print(table())
+            print(table(args.seeds))
         else:
             build_lm(args.lm_steps)
-            r = run_variant(step, args.eval_ads, args.steps or None)
-            print(f"{step}: CIDEr-D {r['CIDEr-D']:.1f}, R@5/16 {r.get('R@5/16')}", flush=True)
+            for seed in range(args.seeds):
+                r = run_variant(step, args.eval_ads, args.steps or None, seed)
+                print(f"{step} (seed {seed}): CIDEr-D {r['CIDEr-D']:.1f}, R@5/16 {r.get('R@5/16')}, "
+                      f"NLL gap {r['NLL gap']:.3f}", flush=True)
     return 0
 
 
