@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -168,3 +170,21 @@ def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
     counting = FakeCatDetector()
     script, _ = describe_to_folder(speech_video.path, out, cfg=other, analysers=[counting])
     assert counting.frames == sum(len(d.keyframes) for d in script.descriptions)
+
+
+def test_a_new_script_keeps_the_score_tracks_of_the_same_video(speech_video, fade_video, tmp_path):
+    from cinescribe.describe.segment_scores import TRACK_SCHEMA, attach_track
+
+    track = {"schema": TRACK_SCHEMA, "name": "arousal", "task": "regression", "names": ["arousal"], "window": 5.0,
+             "segments": [{"start": 0.0, "end": 5.0, "scores": {"arousal": 0.5}}]}
+    out = tmp_path / "out"
+    _, paths = describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    attach_track(paths["json"], track)
+    _, paths = describe_to_folder(speech_video.path, out, cfg=replace(PIXELS_ONLY, keyframes=2),
+                                  analysers=[FakeCatDetector()])
+    doc = json.loads(paths["json"].read_text())
+    assert doc["config"]["keyframes"] == 2 and doc["tracks"] == [track]  # described again, the track kept
+    other = out / "speech.mp4"
+    shutil.copyfile(fade_video.path, other)  # another video under the same name: its old tracks do not apply
+    _, paths = describe_to_folder(other, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    assert "tracks" not in json.loads(paths["json"].read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -39,8 +40,21 @@ def check_writable(outdir: Path) -> None:
         raise InputError(f"cannot write to output folder {outdir}: {exc.strerror}; choose another -o") from None
 
 
+def kept_tracks(path: Path, fingerprint_: str) -> list:
+    """The score tracks (``classify predict --attach``) of the AD script at ``path`` when it is
+    one of the same video: they measure the video, not its ADs, so a new script keeps them."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(old, dict) or old.get("video", {}).get("fingerprint") != fingerprint_:
+        return []
+    return [t for t in old.get("tracks", []) if isinstance(t, dict)]
+
+
 def write_outputs(script: ADScript, outdir: Path, stem: str, formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
-    """Write ``<stem>.ad.json``, ``<stem>.ad.vtt`` and ``<stem>.ad.srt``; returns format -> path."""
+    """Write ``<stem>.ad.json``, ``<stem>.ad.vtt`` and ``<stem>.ad.srt``; returns format -> path.
+    A JSON that replaces one of the same video keeps its score tracks (:func:`kept_tracks`)."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(f"unknown output format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
@@ -52,7 +66,9 @@ def write_outputs(script: ADScript, outdir: Path, stem: str, formats: tuple[str,
     for fmt in formats:
         path = outdir / f"{stem}.ad.{fmt}"
         if fmt == "json":
-            write_json(path, script.to_dict())
+            doc = script.to_dict()
+            tracks = kept_tracks(path, script.video.get("fingerprint"))
+            write_json(path, {**doc, "tracks": tracks} if tracks else doc)
         else:
             write_text(path, texts[fmt]())
         paths[fmt] = path
