@@ -18,7 +18,9 @@ Steps, each in out/tvad-<features>/:
 2. one Stage-II run per variant, on the config's training ADs (``data.limit``, 0 = all):
    ``baseline`` (Perceiver + projector), ``+scene`` (dual-vision gate over the neighbouring ADs'
    features), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
-   neighbouring ADs), ``+keyframes`` (DynFocus-style event key frames, k=3 + coarse tokens), ``all``.
+   neighbouring ADs), ``+keyframes`` (DynFocus-style event key frames, k=3 + coarse tokens), ``all``;
+   and ``ema-alpha1``, Contextual EMA with alpha=1 instead of the paper's 3 (with alpha=3 the
+   re-estimated context outweighs each clip's own tokens and the trained model stops reading them).
 3. each run generates ADs for the held-out TV-AD evaluation episodes (``tvad_eval.csv``, first
    ``--eval-ads`` ADs) and is scored with the evaluation suite: CIDEr-D and R@1/5, R@5/16
    (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values),
@@ -53,6 +55,7 @@ VARIANTS: dict[str, dict] = {
     "baseline": {},
     "scene": {"model": {"dual_vision": True}},
     "ema": {"model": {"ema.enabled": True}},
+    "ema-alpha1": {"model": {"ema.enabled": True, "ema.alpha": 1.0}},
     "dist": {"model": {"dist_weight": 1.0}},
     "keyframes": {"data": {"keyframes": "events", "keyframes_k": 3}},
     "all": {"model": {"dual_vision": True, "ema.enabled": True, "dist_weight": 1.0},
