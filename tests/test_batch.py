@@ -202,6 +202,37 @@ def test_retries_worker_deaths_and_permanent_failures(tmp_path, clips):
     assert (tmp_path / "out" / "crash" / "crash.ad.json").is_file()
 
 
+def dies_while_reporting(job, ctx):
+    """``crash`` floods its worker's result channel with stage events from a thread and dies
+    in the middle of it; other videos take a moment and write nothing."""
+    import threading
+
+    if Path(job.video).stem == "crash":
+        def flood():
+            while True:
+                ctx._events.put_nowait((job.index, "x" * 4096))
+
+        threading.Thread(target=flood, daemon=True).start()
+        time.sleep(0.2)
+        os._exit(3)
+    time.sleep(0.5)
+    return {}
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_killed_mid_write_does_not_stall_the_others(tmp_path, clips):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name, clip in (("crash", clips[0]), ("b", clips[1]), ("c", clips[2]), ("d", clips[0])):
+        shutil.copy(clip, lib / f"{name}.mp4")
+    report = run_batch(lib, tmp_path / "out", cfg=PIXELS, stages=[Stage("report", dies_while_reporting)],
+                       options=BatchOptions(backend="processes", workers=2, max_attempts=1), show_progress=False)
+    rows = rows_by_name(report)
+    assert {n: r.status for n, r in rows.items()} == {"crash.mp4": "failed", "b.mp4": "done", "c.mp4": "done",
+                                                       "d.mp4": "done"}
+    assert "the worker died" in rows["crash.mp4"].error
+
+
 def cli(*args, **kw) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "cinescribe", "batch", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
