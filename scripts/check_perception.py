@@ -11,40 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from cinescribe.demo import sample_photo as photo, text_card  # noqa: E402
 from cinescribe.features.analysers import analyse_frames, default_analysers  # noqa: E402
 
 CARD_TEXT = ["THE END", "Directed by Ada Lovelace"]
-
-
-def photo(name: str) -> np.ndarray:
-    import skimage
-    from skimage import io
-
-    img = io.imread(Path(skimage.__file__).parent / "data" / name)
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
-
-
-def text_card(lines=CARD_TEXT, size=(640, 360)) -> np.ndarray:
-    img = Image.new("RGB", size, (10, 10, 10))
-    draw = ImageDraw.Draw(img)
-    font_path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-    try:
-        font = ImageFont.truetype(str(font_path), 36)
-    except OSError:
-        font = ImageFont.load_default(size=36)
-    y = 110
-    for line in lines:
-        w = draw.textlength(line, font=font)
-        draw.text(((size[0] - w) / 2, y), line, fill=(240, 240, 240), font=font)
-        y += 70
-    return np.asarray(img)
 
 
 def centre_in(box, region) -> bool:
@@ -88,7 +61,7 @@ def summary(f) -> str:
 
 def main() -> int:
     names = list(CASES)
-    images = [text_card() if n == "text card" else photo(n) for n in names]
+    images = [text_card(CARD_TEXT) if n == "text card" else photo(n) for n in names]
     t0 = time.perf_counter()
     analysers = default_analysers()
     print(f"loaded {', '.join(a.model_id for a in analysers)} in {time.perf_counter() - t0:.1f} s")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cinescribe.demo import sample_photo as photo, text_card
 from cinescribe.errors import MissingDependencyError
 from cinescribe.features.analysers import analyse_frames
 from cinescribe.features.analysers.base import FrameAnalysis
@@ -17,32 +17,6 @@ skimage = pytest.importorskip("skimage")
 
 NODE_READY = shutil.which("node") is not None and (find_node_dir() / "node_modules" / "@vladmandic" / "human-models").is_dir()
 needs_node = pytest.mark.skipif(not NODE_READY, reason="node or node/node_modules missing (run `make setup`)")
-
-
-def photo(name: str) -> np.ndarray:
-    from skimage import io
-
-    img = io.imread(Path(skimage.__file__).parent / "data" / name)
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
-
-
-def text_card(lines, size=(640, 360)) -> np.ndarray:
-    from PIL import Image, ImageDraw, ImageFont
-
-    img = Image.new("RGB", size, (10, 10, 10))
-    draw = ImageDraw.Draw(img)
-    try:
-        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 36)
-    except OSError:
-        font = ImageFont.load_default(size=36)
-    y = 110
-    for line in lines:
-        w = draw.textlength(line, font=font)
-        draw.text(((size[0] - w) / 2, y), line, fill=(240, 240, 240), font=font)
-        y += 70
-    return np.asarray(img)
 
 
 @pytest.fixture(scope="module")

@@ -95,6 +95,35 @@ def skimage_image(name: str) -> Path:
     raise InputError(f"no scikit-image sample image named {name!r} in {folder}")
 
 
+def sample_photo(name: str) -> np.ndarray:
+    """A scikit-image sample photo (``"astronaut.png"`` or ``"astronaut"``) as RGB uint8 ``(h, w, 3)``."""
+    from skimage import io
+
+    img = io.imread(skimage_image(Path(name).stem))
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
+
+
+def text_card(lines: list[str], size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """Light ``lines`` centred on a near-black card, as RGB uint8 ``(h, w, 3)`` (DejaVu Sans Bold 36
+    when installed, else Pillow's default font)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", size, (10, 10, 10))
+    draw = ImageDraw.Draw(img)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 36)
+    except OSError:
+        font = ImageFont.load_default(size=36)
+    y = 110
+    for line in lines:
+        w = draw.textlength(line, font=font)
+        draw.text(((size[0] - w) / 2, y), line, fill=(240, 240, 240), font=font)
+        y += 70
+    return np.asarray(img)
+
+
 def _font() -> str | None:
     return next((f for f in _FONT_CANDIDATES if os.path.isfile(f)), None)
 
