@@ -136,6 +136,11 @@ def test_generate_respects_budgets_padding_and_batching(lm_dir):
     both = model.decoder.generate(prefix[0, :2], inputs["prompt_ids"][0, :2], inputs["prompt_mask"][0, :2],
                                   [16, 4], GenerationSettings())
     assert both[1] == alone[0]  # left padding in a batch gives the same greedy continuation
+    only = torch.zeros(B, N, dtype=torch.bool)
+    only[0, 2] = True
+    some = model.generate(prompt_ids=inputs["prompt_ids"], prompt_mask=inputs["prompt_mask"], word_budgets=budgets,
+                          write_mask=only, **visual)
+    assert some.texts == [["", "", gen.texts[0][2]], ["", "", ""]]  # the rest still shapes the context only
     for strategy in ("beam", "sample"):
         out = model.generate(prompt_ids=inputs["prompt_ids"], prompt_mask=inputs["prompt_mask"], word_budgets=budgets,
                              settings=GenerationSettings(strategy=strategy, num_beams=2), **visual)

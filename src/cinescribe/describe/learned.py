@@ -15,11 +15,11 @@ with training's collator (:class:`~cinescribe.data.collate.SequenceCollator`):
   clip, as in training (describe knows no cast names);
 
 so the model sees ``frames (1, N', T, 99)``, ``scene (1, N', S, 99)``, ``prompt_ids (1, N', L)``
-with ``N' <= N``.  ``ADModel.generate`` writes every clip of the sequence in one batch (it writes
-every valid clip; only the last one's text is kept, the others were written before), with this
-slot's word budget, and penalises the words of the context's ADs.  The text is then cut to the
-budget at a word boundary.  N and ``previous_ads`` are read from the training run's
-``config.json`` beside the model folder (:func:`training_settings`).
+with ``N' <= N``.  ``ADModel.generate`` sees every clip (Contextual EMA needs the context) but
+decodes only the last one (``write_mask``), with this slot's word budget, and penalises the words
+of the context's ADs.  The text is then cut to the budget at a word boundary.  N and
+``previous_ads`` are read from the training run's ``config.json`` beside the model folder
+(:func:`training_settings`).
 """
 
 from __future__ import annotations
@@ -180,12 +180,14 @@ class LearnedWriter:
         n = len(sequence.clips)
         batch = self.collator([sequence]).to(self.device)
         x = batch.inputs
+        last = torch.zeros_like(x["clip_mask"], dtype=torch.bool)
+        last[0, n - 1] = True  # the context's ADs were written before: only this slot's is decoded
         penalised = [[sequence.previous_ads(j, max(self.previous, self.clips - 1)) for j in range(n)]]
         with torch.inference_mode():
             generated = self.model.generate(x["frames"], x["prompt_ids"], x["prompt_mask"], [[word_budget] * n],
                                             previous_ads=penalised, cast=batch.cast, frame_mask=x["frame_mask"],
                                             scene=x.get("scene"), scene_mask=x.get("scene_mask"),
-                                            clip_mask=x["clip_mask"])
+                                            clip_mask=x["clip_mask"], write_mask=last)
         text = fit_words(generated.texts[0][-1], word_budget)
         self._push(replace(current, text=text))
         return text

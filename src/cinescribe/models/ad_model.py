@@ -138,14 +138,18 @@ class ADModel(nn.Module):
                  word_budgets: Sequence[Sequence[float]], previous_ads: Sequence[Sequence[Sequence[str]]] | None = None,
                  cast: Sequence[Sequence[str]] | None = None, settings: GenerationSettings | None = None,
                  frame_mask: torch.Tensor | None = None, scene: torch.Tensor | None = None,
-                 scene_mask: torch.Tensor | None = None, clip_mask: torch.Tensor | None = None) -> ADGeneration:
-        """One AD per valid clip.  ``word_budgets[b][n]`` words -> max_new_tokens (see
+                 scene_mask: torch.Tensor | None = None, clip_mask: torch.Tensor | None = None,
+                 write_mask: torch.Tensor | None = None) -> ADGeneration:
+        """One AD per valid clip, or only per clip of ``write_mask`` (B, N) (the others still
+        shape the context, e.g. Contextual EMA's bases).  ``word_budgets[b][n]`` words -> max_new_tokens (see
         :func:`max_new_tokens_for`); words of ``previous_ads[b][n]`` are penalised (except
         ``cast[b]`` names and stop-words) by ``settings.previous_word_penalty``."""
         settings = settings or self.config.generation
         prefix, gate = self.encode_visual(frames, frame_mask, scene, scene_mask, clip_mask)
         b, n = prefix.shape[:2]
         keep = _clip_mask(clip_mask, prefix)
+        if write_mask is not None:
+            keep = keep & write_mask.bool()
         index = [(i, j) for i in range(b) for j in range(n) if keep[i, j]]
         budgets = [max_new_tokens_for(word_budgets[i][j], settings.tokens_per_word) for i, j in index]
         processors = []
