@@ -34,7 +34,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..atomic import read_json
 from ..data.clips import Clip, ClipSequence
 from ..data.collate import SequenceCollator
 from ..data.config import DataConfig
@@ -44,7 +43,7 @@ from ..features.encoders.base import hash_files, l2_normalise
 from ..features.encoders.perception import PerceptionEncoder, perception_vector
 from ..models import ADModel, ADModelConfig
 from ..models.ad_model import CHECKPOINT_KIND
-from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config
 from ..models.config import config_from_dict
 from ..models.text import STOP_WORDS
 from ..train.config import TrainConfig
@@ -86,14 +85,12 @@ def check_model(folder: str | Path, lm_path: str = "") -> ADModelConfig:
     checkpoint folder, 99-d perception-vector inputs, and a language model that is there
     (``lm_path``, else the one saved in the model)."""
     folder = Path(folder)
-    if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
-        raise InputError(f"--model {folder} is not a trained AD model folder: it needs {CONFIG_NAME} and "
-                         f"{WEIGHTS_NAME} (cinescribe train writes them in <output_dir>/model)")
-    meta = read_json(folder / CONFIG_NAME, "AD model config")
-    if not isinstance(meta, dict) or meta.get("kind") != CHECKPOINT_KIND:
-        found = meta.get("kind") if isinstance(meta, dict) else None
-        raise InputError(f"--model {folder} holds a '{found}' checkpoint, not an AD model ('{CHECKPOINT_KIND}')")
-    config = config_from_dict(ADModelConfig, meta.get("config"), str(folder / CONFIG_NAME))
+    try:
+        raw = read_config(folder, CHECKPOINT_KIND)
+    except InputError as exc:
+        raise InputError(f"--model: not a trained AD model folder ({exc}); cinescribe train writes one in "
+                         "<output_dir>/model") from None
+    config = config_from_dict(ADModelConfig, raw, str(folder / CONFIG_NAME))
     scene_dim = (config.scene_dim or config.vision_dim) if config.dual_vision else DIM
     for dim in (config.vision_dim, scene_dim):
         if dim != DIM:

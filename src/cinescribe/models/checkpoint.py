@@ -34,8 +34,8 @@ def save_checkpoint(directory: str | Path, kind: str, config: dict[str, Any],
     return folder
 
 
-def load_checkpoint(directory: str | Path, kind: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read a folder written by :func:`save_checkpoint`; returns ``(config, state)``."""
+def read_config(directory: str | Path, kind: str) -> dict[str, Any]:
+    """The config of a folder written by :func:`save_checkpoint` for ``kind``, without its weights."""
     folder = Path(directory)
     config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
     if not config_path.is_file() or not weights_path.is_file():
@@ -47,8 +47,15 @@ def load_checkpoint(directory: str | Path, kind: str) -> tuple[dict[str, Any], d
     if not isinstance(meta, dict) or meta.get("kind") != kind or not isinstance(meta.get("config"), dict):
         found = meta.get("kind") if isinstance(meta, dict) else None
         raise InputError(f"{folder} holds a '{found}' checkpoint, expected '{kind}'")
+    return meta["config"]
+
+
+def load_checkpoint(directory: str | Path, kind: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read a folder written by :func:`save_checkpoint`; returns ``(config, state)``."""
+    config = read_config(directory, kind)
+    weights_path = Path(directory) / WEIGHTS_NAME
     try:
         state = load_file(str(weights_path))
     except Exception as exc:  # safetensors raises its own error types for corrupt files
         raise InputError(f"{weights_path} cannot be read ({exc}); save the checkpoint again") from None
-    return meta["config"], state
+    return config, state
