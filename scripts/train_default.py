@@ -19,8 +19,11 @@ Steps, each in out/tvad-<features>/:
    ``baseline`` (Perceiver + projector), ``+scene`` (dual-vision gate over the neighbouring ADs'
    features), ``+ema`` (Contextual EMA), ``+dist`` (L_dist with distinctive words from the real
    neighbouring ADs), ``+keyframes`` (DynFocus-style event key frames, k=3 + coarse tokens), ``all``;
-   and ``ema-alpha1``, Contextual EMA with alpha=1 instead of the paper's 3 (with alpha=3 the
-   re-estimated context outweighs each clip's own tokens and the trained model stops reading them).
+   ``ema-alpha1``, Contextual EMA with alpha=1 instead of the paper's 3; and ``ema-literal``, the
+   Contextual EMA with eq. 7 as printed (unnormalised bases, learned initial bases), where ``ema``
+   uses EMANet's normalised, moving-average-maintained bases (models/contextual_ema.py; with the
+   literal form and alpha=3 the re-estimated context outweighed each clip's own tokens and the
+   trained model stopped reading them).
 3. each run generates ADs for the held-out TV-AD evaluation episodes (``tvad_eval.csv``, first
    ``--eval-ads`` ADs) and is scored with the evaluation suite: CIDEr-D and R@1/5, R@5/16
    (BERTScore with all-MiniLM-L6-v2 layer 6 -- not comparable to published roberta-large values),
@@ -56,6 +59,7 @@ VARIANTS: dict[str, dict] = {
     "scene": {"model": {"dual_vision": True}},
     "ema": {"model": {"ema.enabled": True}},
     "ema-alpha1": {"model": {"ema.enabled": True, "ema.alpha": 1.0}},
+    "ema-literal": {"model": {"ema.enabled": True, "ema.form": "literal"}},
     "dist": {"model": {"dist_weight": 1.0}},
     "keyframes": {"data": {"keyframes": "events", "keyframes_k": 3}},
     "all": {"model": {"dual_vision": True, "ema.enabled": True, "dist_weight": 1.0},

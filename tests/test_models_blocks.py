@@ -105,7 +105,7 @@ def two_clusters() -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_ema_bases_converge_to_cluster_centres():
     h, means = two_clusters()
-    ema = ContextualEMA(4, ContextualEMAConfig(num_bases=2, iterations=5, tau=1.0))
+    ema = ContextualEMA(4, ContextualEMAConfig(num_bases=2, iterations=5, tau=1.0, form="literal"))
     with torch.no_grad():
         ema.bases.copy_(torch.tensor([[1.0, 0.3, 0, 0], [0.3, 1.0, 0, 0]]))
     out = ema(h)
@@ -117,7 +117,7 @@ def test_ema_bases_converge_to_cluster_centres():
 
 def test_ema_output_combination_mask_and_gradients():
     h, _ = two_clusters()
-    cfg = ContextualEMAConfig(num_bases=3, iterations=2, alpha=3.0, beta=1.0)
+    cfg = ContextualEMAConfig(num_bases=3, iterations=2, alpha=3.0, beta=1.0, form="literal")
     ema = ContextualEMA(4, cfg)
     x = torch.cat([h, torch.full((1, 1, 8, 4), 50.0)], 1).requires_grad_(True)  # 3 clips, last padded
     mask = torch.tensor([[True, True, False]])
@@ -130,3 +130,47 @@ def test_ema_output_combination_mask_and_gradients():
         assert p.grad is not None and p.grad.abs().sum() > 0
     plain = ContextualEMA(4, ContextualEMAConfig(num_bases=3, alpha=0.0, beta=0.0))
     assert torch.equal(plain(h)["out"], h)
+
+
+def test_emanet_form_normalises_bases_so_the_reestimate_is_bounded():
+    h, means = two_clusters()
+    h = 10 * h  # cluster means of norm 40: the literal H^ carries that magnitude, EMANet's does not
+    literal = ContextualEMA(4, ContextualEMAConfig(num_bases=2, iterations=5, tau=1.0, form="literal"))
+    emanet = ContextualEMA(4, ContextualEMAConfig(num_bases=2, iterations=5, tau=1.0))
+    start = torch.tensor([[1.0, 0.3, 0, 0], [0.3, 1.0, 0, 0]])
+    with torch.no_grad():
+        literal.bases.copy_(start)
+        emanet.bases.copy_(start)
+    emanet.eval()
+    lit, ema = literal(h), emanet(h)
+    assert torch.allclose(lit["reestimated"].norm(dim=-1), torch.full((1, 2, 8), 40.0), atol=0.5)
+    assert ema["reestimated"].norm(dim=-1).max() <= 1.0 + 1e-5
+    unit = torch.nn.functional.normalize(means, dim=-1)
+    assert torch.allclose(ema["bases"][0], unit, atol=1e-3)  # the normalised cluster means
+    assert torch.equal(ema["responsibilities"].reshape(16, 2).argmax(-1), torch.arange(16) % 2)
+
+
+def test_emanet_form_keeps_gradients_off_the_em_steps_and_maintains_bases_by_moving_average():
+    h, _ = two_clusters()
+    ema = ContextualEMA(4, ContextualEMAConfig(num_bases=2, iterations=3, tau=1.0, momentum=0.5))
+    assert "bases" not in dict(ema.named_parameters()) and "bases" in dict(ema.named_buffers())
+    x = h.clone().requires_grad_(True)
+    ema.eval()
+    before = ema.bases.clone()
+    out = ema(x)
+    assert not out["reestimated"].requires_grad and not out["bases"].requires_grad
+    assert torch.equal(ema.bases, before)  # eval: no maintenance
+    out["out"].sum().backward()
+    assert x.grad is not None and ema.to_q.weight.grad.abs().sum() > 0  # identity + cross-attention
+    ema.train()
+    mu = ema(h)["bases"]
+    expected = torch.nn.functional.normalize(0.5 * before + 0.5 * mu.mean(0), dim=-1)
+    assert torch.allclose(ema.bases, expected, atol=1e-6)
+    assert torch.allclose(ema.bases.norm(dim=-1), torch.ones(2))
+
+
+def test_ema_form_is_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="form"):
+        ContextualEMAConfig(form="normalised")
