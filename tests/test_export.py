@@ -49,8 +49,8 @@ def test_webvtt_has_only_spoken_cues_escaped():
 def test_srt_numbers_from_one():
     assert to_srt(script()) == (
         "1\n00:00:01,000 --> 00:00:02,500\nA cat appears.\n\n"
-        '2\n01:01:01,021 --> 01:01:03,500\nThe words "<b> & -->" appear on screen.\n'
-    )
+        '2\n01:01:01,021 --> 01:01:03,500\nThe words "\uff1cb\uff1e & --\uff1e" appear on screen.\n'
+    )  # SubRip has no escapes: markup characters become their full-width forms (export/cuetext.py)
 
 
 def test_json_document(tmp_path):

@@ -73,7 +73,8 @@ def test_save_writes_backup_and_refuses_bad_or_stale_edits(folder):
         save_edits(path, [Edit(1, "A cup.", 6.0, 7.0)], rev)
     assert path.read_bytes() == saved  # refused edits change nothing
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith("speech.ad.json")) == [
-        "speech.ad.json", "speech.ad.json.bak"]
+        "speech.ad.json", "speech.ad.json.bak", "speech.ad.json.orig"]
+    assert (folder / "speech.ad.json.orig").read_bytes() == original
 
 
 def test_review_refuses_other_video_missing_video_and_corrupt_json(folder, silent_video, tmp_path):

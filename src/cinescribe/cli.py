@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,17 +14,25 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .atomic import WRITE_ERRNOS, write_error
 from .errors import CinescribeError, InputError
 from .progress import console, set_quiet
 
 
+def _finite(ctx: typer.Context, param: typer.CallbackParam, value):
+    """Every float option: NaN and infinity are refused here (ranges are checked by each command's config)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{param.opts[0] if param.opts else param.name} must be a finite number (got {value})")
+    return value
+
+
 # Options shared by `describe` and `batch`: help texts here, the config built by _describe_config.
-MinGap = Annotated[float, typer.Option(help="Shortest dialogue gap, in seconds, that gets an AD.")]
-WordsPerSecond = Annotated[float, typer.Option(help="Speaking rate that sets each slot's word budget.")]
-SpeechMargin = Annotated[float, typer.Option(help="Seconds kept clear of dialogue on each side of an AD.")]
-MaxSlot = Annotated[float, typer.Option(help="Gaps longer than this are split at shot cuts.")]
+MinGap = Annotated[float, typer.Option(callback=_finite, help="Shortest dialogue gap, in seconds, that gets an AD.")]
+WordsPerSecond = Annotated[float, typer.Option(callback=_finite, help="Speaking rate that sets each slot's word budget.")]
+SpeechMargin = Annotated[float, typer.Option(callback=_finite, help="Seconds kept clear of dialogue on each side of an AD.")]
+MaxSlot = Annotated[float, typer.Option(callback=_finite, help="Gaps longer than this are split at shot cuts.")]
 Vad = Annotated[str, typer.Option(help="Speech-activity backend: silero or energy.")]
-ShotFps = Annotated[float, typer.Option(help="Frames per second sampled for cut detection and light/motion.")]
+ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second sampled for cut detection and light/motion.")]
 Keyframes = Annotated[int, typer.Option(help="Frames per slot measured by the perception models.")]
 KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen: uniform (centres of equal parts), "
                                                "events (DynFocus-style, one per visual event) or redundancy.")]
@@ -181,11 +191,11 @@ def export_cmd(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: the JSON's folder)."),
     formats: str = typer.Option("vtt,srt,ttml,wav", help="Comma-separated: vtt, srt, ttml, wav, mix, mp4, mkv."),
     voice: str = typer.Option("default", help="TTS voice: default, piper-joe or espeak."),
-    max_rate: float = typer.Option(1.35, help="Fastest speaking rate used to fit an AD into its slot."),
-    duck_db: float = typer.Option(-12.0, help="Programme level under each AD, in dB."),
-    ramp: float = typer.Option(0.3, help="Seconds of the raised-cosine ducking ramps."),
-    ad_gain_db: float = typer.Option(0.0, help="Level of the AD voice in the mix, in dB."),
-    pan: float = typer.Option(0.0, help="Pan of the AD voice: -1 left, 0 centre, 1 right."),
+    max_rate: float = typer.Option(1.35, callback=_finite, help="Fastest speaking rate used to fit an AD into its slot."),
+    duck_db: float = typer.Option(-12.0, callback=_finite, help="Programme level under each AD, in dB."),
+    ramp: float = typer.Option(0.3, callback=_finite, help="Seconds of the raised-cosine ducking ramps."),
+    ad_gain_db: float = typer.Option(0.0, callback=_finite, help="Level of the AD voice in the mix, in dB."),
+    pan: float = typer.Option(0.0, callback=_finite, help="Pan of the AD voice: -1 left, 0 centre, 1 right."),
     language: str = typer.Option("eng", help="ISO 639-2 language of the AD track."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
@@ -216,7 +226,7 @@ def serve(
 def extract(
     video: Path = typer.Argument(..., help="The video whose frame features to extract."),
     encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
-    fps: float = typer.Option(4.0, help="Frames per second to sample."),
+    fps: float = typer.Option(4.0, callback=_finite, help="Frames per second to sample."),
     max_side: int = typer.Option(256, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: features/ in $CINESCRIBE_CACHE or ~/.cache/cinescribe)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
@@ -238,8 +248,8 @@ def batch(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: a local Ray instance)."),
     backend: str = typer.Option("auto", help="auto (Ray if installed, else local processes), ray or processes."),
     workers: Optional[int] = typer.Option(None, help="Parallel workers (default: as many as the CPUs/GPUs allow)."),
-    cpus_per_worker: float = typer.Option(1.0, help="CPUs each worker declares (and its torch threads)."),
-    gpus_per_worker: float = typer.Option(0.0, help="GPUs each worker declares (Ray only)."),
+    cpus_per_worker: float = typer.Option(1.0, callback=_finite, help="CPUs each worker declares (and its torch threads)."),
+    gpus_per_worker: float = typer.Option(0.0, callback=_finite, help="GPUs each worker declares (Ray only)."),
     max_attempts: int = typer.Option(2, help="Attempts per video before it is recorded as failed (bad input: one)."),
     min_gap: MinGap = 1.2,
     words_per_second: WordsPerSecond = 2.5,
@@ -262,7 +272,7 @@ def batch(
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
     encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
-    extract_fps: float = typer.Option(4.0, help="Frames per second sampled by --extract."),
+    extract_fps: float = typer.Option(4.0, callback=_finite, help="Frames per second sampled by --extract."),
     extract_max_side: int = typer.Option(256, help="Longest side, in pixels, of the frames --extract encodes."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: $CINESCRIBE_CACHE or "
                                          "~/.cache/cinescribe/features); a shared folder on a cluster."),
@@ -400,7 +410,7 @@ def classify_predict(
     model: Path = typer.Argument(..., help="Model folder written by classify train."),
     videos: list[Path] = typer.Argument(..., help="Videos to score."),
     output: Path = typer.Option(Path("predictions.json"), "-o", "--output", help="Predictions JSON (per-segment tracks go beside it)."),
-    segments: Optional[float] = typer.Option(None, "--segments", help="Also score consecutive windows of this many seconds (a timeline)."),
+    segments: Optional[float] = typer.Option(None, "--segments", callback=_finite, help="Also score consecutive windows of this many seconds (a timeline)."),
     attach: Optional[Path] = typer.Option(None, "--attach", help="Add the timeline to this AD script (*.ad.json) as a track for the review page (one video)."),
     ads: Optional[Path] = typer.Option(None, "--ads", help="Folder of <video stem>.ad.json for the text stream."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: as cinescribe extract)."),
@@ -477,7 +487,24 @@ def doctor() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; user errors are one line with exit code 2."""
+    """Entry point: run the app; user errors are one line with exit code 2, Ctrl+C is ``interrupted``
+    and exit code 130 (typer turns the interrupt into a silent exit 130: the handler notes it)."""
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:  # not when the shell ignores it
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        _run(interrupted)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(interrupted: list[int]) -> None:
     try:
         app()
     except CinescribeError as exc:
@@ -486,6 +513,16 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:
+        if interrupted and exc.code == 130:
+            print("interrupted", file=sys.stderr)
+        raise
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # a write outside the atomic helpers (e.g. a journal) hit a full disk
+            print(f"error: {write_error(exc.filename or 'a file', exc)}", file=sys.stderr)
+            sys.exit(2)
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
     except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -27,3 +27,21 @@ class MissingDependencyError(CinescribeError):
     """A local tool or model is not installed; the message names what to install."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class WriteError(InputError):
+    """A file could not be written (disk full, read-only, no permission); the message names it."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+def show_number(value: float) -> str:
+    """``value`` as a person reads it in a message: at most three decimals, no float noise
+    (``16.869999999999997`` -> ``16.87``, ``5.0`` -> ``5``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return repr(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    return f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)

@@ -16,6 +16,8 @@ Formats (``format=`` or detected from the columns / JSON shape):
 - ``table``: CSV, JSON (a list) or JSONL with ``film``, ``start``, ``end``, ``text`` and optionally
   ``characters`` (``;``-separated in CSV, a list in JSON): the format for predictions.
 
+Files are read as UTF-8 (with or without BOM), else in the encoding detected, with a warning
+naming it (:mod:`cinescribe.textfile`; the MAD-Eval CSV as distributed is Windows-1252).
 Validation happens on load; each problem is one :class:`~cinescribe.errors.InputError` naming the
 file and the row: a missing column, a time that is not a number, negative, or not after the start,
 empty text, and two rows with the same key but different text.  Rows repeated exactly (same key,
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import InputError
+from ..textfile import read_text
 
 log = logging.getLogger("cinescribe.data")
 
@@ -145,9 +148,7 @@ def _rows(path: Path, format: str) -> tuple[str, Iterable[_Row]]:
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        return json.loads(read_text(path, "a JSON file"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
 
@@ -168,11 +169,7 @@ def _detect_csv(path: Path, columns: list[str]) -> str:
 
 
 def _csv_rows(path: Path, format: str) -> tuple[str, Iterator[_Row]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-    lines = text.splitlines(keepends=True)
+    lines = read_text(path, "an annotation CSV").splitlines(keepends=True)
     reader = csv.DictReader(lines)
     columns = [c.strip() for c in (reader.fieldnames or [])]
     if not columns:
@@ -194,10 +191,7 @@ def _csv_rows(path: Path, format: str) -> tuple[str, Iterator[_Row]]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[_Row]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    lines = read_text(path, "a JSONL file").splitlines()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -5,17 +5,20 @@ first line names the run (a hash of the video fingerprint, the subtitle file, th
 configuration, the model ids and the cinescribe version); each further line is one
 finished slot's description, flushed to disk as soon as it is written.  A journal of a
 different run is discarded; a torn last line (the process was killed mid-write) is
-ignored.  The journal is deleted once the outputs are written.
+ignored.  The journal is deleted once the outputs are written, and when a run fails before
+it recorded any slot (e.g. on a full disk, whose write errors name the journal).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import WRITE_ERRNOS, write_error
 from .script import AudioDescription
 
 
@@ -67,15 +70,27 @@ class SlotJournal:
         self._write(description.to_dict())
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._fh.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            if exc.errno in WRITE_ERRNOS:
+                raise write_error(self.path, exc) from None
+            raise
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # a full disk already failed the write that matters
+                self._fh.close()
             self._fh = None
 
     def remove(self) -> None:
         self.close()
         self.path.unlink(missing_ok=True)
+
+    def remove_if_empty(self) -> None:
+        """Delete the journal if it records no finished slot (nothing to resume)."""
+        self.close()
+        if self.path.exists() and not self.load():
+            self.path.unlink(missing_ok=True)

@@ -174,9 +174,7 @@ def describe_video(
         clock = now
 
     info = probe(video)
-    warnings = list(info.warnings)
-    for w in warnings:
-        log.warning(w)
+    warnings = list(info.warnings)  # probe has logged them
     lap("probe")
     speech, cues, dialogue = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
     if not info.has_audio:

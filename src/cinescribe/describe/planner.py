@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..errors import InputError
+from ..errors import InputError, show_number
 from ..timeline import Interval, complement
 
 
@@ -36,14 +36,17 @@ class PlannerConfig:
     max_slot: float = 8.0
 
     def validate(self) -> None:
-        if self.min_gap <= 0:
-            raise InputError(f"--min-gap must be positive (got {self.min_gap})")
-        if self.words_per_second <= 0:
-            raise InputError(f"--words-per-second must be positive (got {self.words_per_second})")
-        if self.speech_margin < 0:
-            raise InputError(f"--speech-margin must be zero or more (got {self.speech_margin})")
+        """Every value finite and in range (NaN or infinity would end in a JSON that is not JSON)."""
+        limits = {"min-gap": (self.min_gap, 0.0, 600.0, False), "words-per-second": (self.words_per_second, 0.0, 10.0, False),
+                  "speech-margin": (self.speech_margin, 0.0, 10.0, True), "max-slot": (self.max_slot, 0.0, 3600.0, False)}
+        for name, (value, low, high, zero_ok) in limits.items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high
+                    and (zero_ok or value > low)):
+                raise InputError(f"--{name} must be a number {'from' if zero_ok else 'above'} {low:g} "
+                                 f"{'to' if zero_ok else 'and at most'} {high:g} (got {show_number(value)})")
         if self.max_slot < self.min_gap:
-            raise InputError(f"--max-slot ({self.max_slot}) must be at least --min-gap ({self.min_gap})")
+            raise InputError(f"--max-slot ({show_number(self.max_slot)}) must be at least --min-gap "
+                             f"({show_number(self.min_gap)})")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ positives or only negatives has no AUC and is left out of the mean.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -164,5 +165,13 @@ def plot_classification(result: dict[str, Any], path: str | Path) -> Path:
 
 
 def public(result: dict[str, Any]) -> dict[str, Any]:
-    """``result`` without the arrays kept for plotting (what goes into the JSON report)."""
-    return {k: v for k, v in result.items() if not k.startswith("_")}
+    """``result`` without the arrays kept for plotting (what goes into the JSON report); an undefined
+    score (NaN, e.g. the CCC of constant predictions) becomes null, as strict JSON has no NaN."""
+    def finite(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        return [finite(x) for x in v] if isinstance(v, list) else v
+
+    return {k: finite(v) for k, v in result.items() if not k.startswith("_")}

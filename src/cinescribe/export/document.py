@@ -16,7 +16,7 @@ from typing import Any
 
 from ..describe.planner import Slot
 from ..describe.script import SCHEMA, ADScript, AudioDescription
-from ..errors import InputError
+from ..errors import InputError, show_number
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path
 from ..timeline import Interval
@@ -48,6 +48,12 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{where}: expected an integer, got {value!r}")
+    return value
+
+
 def _intervals(items: Any, where: str) -> list[Interval]:
     if not isinstance(items, list):
         raise InputError(f"{where}: expected a list of intervals")
@@ -66,10 +72,12 @@ def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript
             where = f"{source}: descriptions[{n}]"
             start, end = _number(d["start"], f"{where}.start"), _number(d["end"], f"{where}.end")
             if not 0 <= start < end:
-                raise InputError(f"{where}: start {start} must be before end {end} and not negative")
+                raise InputError(f"{where}: start {show_number(start)} must be before end {show_number(end)} "
+                                 "and not negative")
             if not isinstance(d["text"], str):
                 raise InputError(f"{where}.text: expected a string")
-            slot = Slot(int(d["index"]), start, end, int(d["word_budget"]))
+            slot = Slot(_integer(d["index"], f"{where}.index"), start, end,
+                        _integer(d["word_budget"], f"{where}.word_budget"))
             descriptions.append(AudioDescription.from_dict(d, slot))
         return ADScript(
             video=dict(video),
@@ -112,6 +120,21 @@ def stem_of(path: Path) -> str:
     """``film`` for ``film.ad.json``."""
     name = path.name
     return name[: -len(JSON_SUFFIX)] if name.endswith(JSON_SUFFIX) else path.stem
+
+
+def find_video(script: ADScript, source: Path, video: str | Path | None, needed_for: str) -> Path:
+    """The video ``script`` (read from ``source``) describes: ``video`` when given, else the path
+    recorded in the JSON, else the file of that name beside the JSON (the folder was moved or
+    copied); checked with :func:`check_video`.  InputError saying where it looked if none is there."""
+    if video is not None:
+        return check_video(script, video)
+    recorded = script.video.get("path")
+    candidates = [Path(recorded), source.parent / Path(recorded).name] if recorded else []
+    for candidate in dict.fromkeys(candidates):
+        if candidate.is_file():
+            return check_video(script, candidate)
+    looked = " and ".join(str(c) for c in dict.fromkeys(candidates)) or "nowhere (the JSON names no video)"
+    raise InputError(f"{needed_for} the video described by {source.name}; looked for {looked}; give it with --video")
 
 
 def check_video(script: ADScript, video: str | Path) -> Path:

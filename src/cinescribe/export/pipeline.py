@@ -13,9 +13,11 @@ Formats (``<stem>`` is the JSON's name without ``.ad.json``):
 =========  ==========================  ===================================================
 
 Every run also writes ``<stem>.ad.export.json``: the voice, the settings, how each AD was
-fitted (:mod:`.tts`), the mix report and the files written.  All input is checked first
-(the JSON, the video and that it is the one described, the output folder), so bad input
-writes nothing; each file is written atomically.
+fitted (:mod:`.tts`), the problems :mod:`.checks` found, the mix report and the files written.
+All input is checked before any voice or model is loaded (the JSON and its ADs by the rules the
+review page applies, the video and that it is the one described, the output folder), so bad
+input writes nothing; each file is written atomically.  The video is the one given, else the
+one the JSON names, else the file of that name beside the JSON.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from ..atomic import write_json, write_text
 from ..describe.script import ADScript
 from ..errors import InputError
 from ..media.probe import probe
-from .document import check_video, json_path, load_script, stem_of
+from .checks import REFUSED_BY_EXPORT, Problem, check_script as check_problems
+from .document import find_video, json_path, read_json, script_from_dict, stem_of
 from .mix import MixConfig, leave_room_for_ramps, render
 from .mux import check_language, mux_described
 from .srt import to_srt
@@ -83,17 +86,23 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _video(script: ADScript, video: str | Path | None, formats: Sequence[str]) -> Path | None:
-    if video is not None:
-        return check_video(script, video)
-    if not any(f in NEEDS_VIDEO for f in formats):
+def _video(script: ADScript, source: Path, video: str | Path | None, formats: Sequence[str]) -> Path | None:
+    if video is None and not any(f in NEEDS_VIDEO for f in formats):
         return None
-    recorded = script.video.get("path")
-    if recorded and Path(recorded).is_file():
-        return check_video(script, recorded)
     needs = ", ".join(f for f in formats if f in NEEDS_VIDEO)
-    raise InputError(f"formats {needs} need the video: the one described ({recorded or 'unknown'}) is not there; "
-                     "give it with --video")
+    return find_video(script, source, video, f"formats {needs} need" if needs else "--video must be")
+
+
+def check_script(path: Path, doc: dict) -> list[Problem]:
+    """Refuse ``doc`` (read from ``path``) if it breaks a rule of :data:`REFUSED_BY_EXPORT`; return
+    the other problems (:mod:`.checks`), for the caller to warn about once all input is checked."""
+    problems = check_problems(doc)
+    refused = [p for p in problems if p.kind in REFUSED_BY_EXPORT]
+    if refused:
+        more = f" (and {len(refused) - 1} more such problems)" if len(refused) > 1 else ""
+        raise InputError(f"{path}: AD {refused[0].index}: {refused[0].message}{more}; correct the script "
+                         "(cinescribe serve) before exporting")
+    return problems
 
 
 def export_script(
@@ -108,10 +117,14 @@ def export_script(
     formats = parse_formats(formats)
     cfg.validate()
     path = json_path(source)
-    script = load_script(path)
-    programme = _video(script, video, formats)
+    doc = read_json(path)
+    script = script_from_dict(doc, str(path))
+    problems = check_script(path, doc)
+    programme = _video(script, path, video, formats)
     out = Path(outdir) if outdir is not None else path.parent
     check_writable(out)
+    for p in problems:
+        log.warning(f"{path.name}: AD {p.index}: {p.message}")
     stem = stem_of(path)
     paths = {f: out / NAMES[f].format(stem=stem) for f in formats}
     voiced = any(f in VOICED for f in formats)
@@ -159,6 +172,7 @@ def export_script(
         "config": asdict(cfg),
         "speech": [s.report() for s in spoken] if spoken is not None else [],
         "fitted": _counts(spoken),
+        "problems": [{"index": p.index, "kind": p.kind, "message": p.message} for p in problems],
         "mix": mix_report,
         "files": {f: str(p) for f, p in paths.items()},
     }

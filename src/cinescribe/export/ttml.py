@@ -24,6 +24,7 @@ from typing import Sequence
 
 from ..describe.script import ADScript
 from ..timeline import Interval
+from .cuetext import plain
 from .mix import MixConfig, duck_spans, voiced_spans
 from .timecodes import vtt_time
 from .tts import Spoken
@@ -106,6 +107,6 @@ def to_ttml(script: ADScript, spoken: Sequence[Spoken] | None = None, cfg: MixCo
         p = ET.SubElement(div, _q(":p"))
         span = ET.SubElement(p, _q(":span"), {"begin": vtt_time(e.ramp_in), "end": vtt_time(e.speech_end - begin),
                                               _q("tta:speak"): "normal", _q("tta:pan"): f"{cfg.pan:g}"})
-        span.text = e.text
+        span.text = plain(e.text)
     ET.indent(tt, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tt, encoding="unicode") + "\n"

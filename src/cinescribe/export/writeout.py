@@ -113,9 +113,13 @@ def describe_to_folder(
 
             parts["ad_model"] = weights_hash(cfg.model)
         journal = SlotJournal(out / f".{stem}.ad.journal.jsonl", run_key(parts))
-        script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal, store=store,
-                                text_models=text_models)
-        paths = write_outputs(script, out, stem, tuple(formats))
+        try:
+            script = describe_video(video, subtitles=subtitles, cfg=cfg, analysers=analysers, journal=journal,
+                                    store=store, text_models=text_models)
+            paths = write_outputs(script, out, stem, tuple(formats))
+        except BaseException:
+            journal.remove_if_empty()  # an interrupted run keeps the slots it finished, to resume
+            raise
         journal.remove()
         return script, paths
     except BaseException:

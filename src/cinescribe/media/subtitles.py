@@ -5,7 +5,8 @@ else SRT).  Output: cues sorted by start time, times in seconds, text with marku
 removed (``<i>``, ``<c.x>``, ``<v Name>``, inline timestamps, ``{\\an8}``) and HTML
 entities decoded; lines of one cue are joined with ``\\n``.
 
-Accepted: UTF-8 with or without BOM (else cp1252), CRLF/CR line ends, ``,`` or ``.``
+Accepted: UTF-8 with or without BOM, else the encoding detected (:mod:`cinescribe.textfile`,
+with a warning naming it), CRLF/CR line ends, ``,`` or ``.``
 before milliseconds, hours optional (VTT, and leniently SRT), VTT cue identifiers and
 cue settings (``align:start`` ...), NOTE/STYLE/REGION blocks, SRT position suffixes.
 Malformed files raise :class:`InputError` naming the file and line: a bad timestamp,
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..textfile import decode_text
 from ..timeline import Interval
 
 _TS = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)(?:[,.](\d{1,3}))?"
@@ -57,14 +59,7 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: no such subtitle file; check the path")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a subtitle file")
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{path}: not a subtitle file (binary data); give an .srt or .vtt file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode_text(path.read_bytes(), str(path), "an .srt or .vtt subtitle file")
 
 
 def _blocks(lines: list[str], first: int) -> list[tuple[int, list[str]]]:

@@ -1,17 +1,18 @@
-"""Reviewer edits of an AD script: validation, and saving back to the JSON (atomic, with a backup).
+"""Reviewer edits of an AD script: validation, and saving back to the JSON (atomic, with backups).
 
-An edit changes one AD's ``text``, ``start`` and ``end`` (seconds).  It is accepted when:
-
-* the text is at most :data:`MAX_CHARS` characters, without control characters;
-* ``0 <= start < end <= video duration`` and the AD lasts at least :data:`MIN_DURATION`;
-* it overlaps no dialogue interval of the script's timeline and no other AD;
-* its words fit the word budget ``floor(duration * words_per_second)`` (the rate the
-  script was planned with, ``config.planner.words_per_second``, 2.5 by default).
+An edit changes one AD's ``text``, ``start`` and ``end`` (seconds).  It is accepted when it
+breaks none of the rules of :mod:`cinescribe.export.checks` (the validator ``export`` uses too):
+at most :data:`MAX_CHARS` characters without control characters; ``0 <= start < end <= video
+duration`` and at least :data:`MIN_DURATION` long; no overlap with dialogue or another AD; its
+words within the word budget.  Fields are strictly typed: ``index`` is a JSON integer (not
+``true``, ``1.9`` or ``"1"``), ``start`` and ``end`` finite numbers, ``text`` a string.
 
 :func:`save_edits` checks every edit against the document *with the other edits
-applied*, refuses all of them if any fails, and otherwise copies the current file to
-``<name>.bak`` and replaces the JSON atomically.  The file's ``revision`` (SHA-256 of
-its bytes) guards against overwriting a version the reviewer has not seen.
+applied*, refuses all of them if any fails, and otherwise keeps backups and replaces the
+JSON atomically.  Backups: ``<name>.orig`` is the file as it was before the first save
+(never overwritten); ``<name>.bak`` the version before the latest save, ``<name>.bak.2`` ..
+``<name>.bak.5`` the ones before (:data:`BACKUPS` in all).  The file's ``revision``
+(SHA-256 of its bytes) guards against overwriting a version the reviewer has not seen.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import os
 import shutil
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,11 +29,13 @@ from typing import Any
 
 from ...atomic import atomic_path, write_json
 from ...errors import InputError
+from ..checks import DEFAULT_WPS, MAX_CHARS, MIN_DURATION, check_description, word_budget, words_per_second
 from ..document import read_json, script_from_dict
 
-MAX_CHARS = 500
-MIN_DURATION = 0.5
-DEFAULT_WPS = 2.5
+__all__ = ["BACKUPS", "DEFAULT_WPS", "MAX_CHARS", "MIN_DURATION", "Edit", "StaleRevision", "apply_edits", "check_edit",
+           "revision", "save_edits", "validate_all", "word_budget", "words_per_second"]
+
+BACKUPS = 5
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,33 @@ class Edit:
 
     @classmethod
     def from_json(cls, d: Any) -> "Edit":
+        """The edit in ``d``, strictly typed (see the module docstring); InputError if not."""
         if not isinstance(d, dict):
             raise InputError("an edit must be an object with index, text, start and end")
-        try:
-            index, text = int(d["index"]), d["text"]
-            start, end = float(d["start"]), float(d["end"])
-        except KeyError as exc:
-            raise InputError(f"edit is missing {exc.args[0]!r}") from None
-        except (TypeError, ValueError):
-            raise InputError("edit fields have the wrong type: index is an integer, start and end are numbers") from None
+        missing = [k for k in ("index", "text", "start", "end") if k not in d]
+        if missing:
+            raise InputError(f"edit is missing {missing[0]!r}")
+        index, text, start, end = d["index"], d["text"], d["start"], d["end"]
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InputError(f"edit index must be an integer (got {json_type(index)})")
         if not isinstance(text, str):
-            raise InputError("edit text must be a string")
-        if not (math.isfinite(start) and math.isfinite(end)):
-            raise InputError("edit start and end must be finite numbers of seconds")
-        return cls(index, text, round(start, 3), round(end, 3))
+            raise InputError(f"edit text must be a string (got {json_type(text)})")
+        for name, value in (("start", start), ("end", end)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(f"edit {name} must be a number of seconds (got {json_type(value)})")
+            if not math.isfinite(value):
+                raise InputError(f"edit {name} must be a finite number of seconds")
+        return cls(index, text, round(float(start), 3), round(float(end), 3))
+
+
+def json_type(value: Any) -> str:
+    """What JSON calls the type of ``value`` (for messages)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return {int: "an integer", float: "a fractional number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
 
 
 class StaleRevision(InputError):
@@ -74,50 +90,12 @@ def revision(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def words_per_second(doc: dict[str, Any]) -> float:
-    planner = doc.get("config", {}).get("planner", {}) if isinstance(doc.get("config"), dict) else {}
-    wps = planner.get("words_per_second", DEFAULT_WPS) if isinstance(planner, dict) else DEFAULT_WPS
-    return float(wps) if isinstance(wps, (int, float)) and wps > 0 else DEFAULT_WPS
-
-
-def word_budget(doc: dict[str, Any], start: float, end: float) -> int:
-    return int(math.floor((end - start) * words_per_second(doc) + 1e-9))
-
-
-def _fmt(t: float) -> str:
-    return f"{t:.2f} s"
-
-
 def check_edit(doc: dict[str, Any], edit: Edit) -> list[str]:
     """Problems with ``edit`` against ``doc`` (empty list: it is valid)."""
-    errors: list[str] = []
     others = [d for d in doc["descriptions"] if int(d["index"]) != edit.index]
     if len(others) == len(doc["descriptions"]):
         return [f"there is no AD with index {edit.index}"]
-    if len(edit.text) > MAX_CHARS:
-        errors.append(f"text is {len(edit.text)} characters; at most {MAX_CHARS}")
-    if any(unicodedata.category(c) == "Cc" for c in edit.text):
-        errors.append("text contains control characters")
-    duration = float(doc["video"].get("duration") or math.inf)
-    if edit.start < 0:
-        errors.append("start must not be negative")
-    if edit.end > duration + 1e-6:
-        errors.append(f"end {_fmt(edit.end)} is after the end of the video ({_fmt(duration)})")
-    if edit.end - edit.start < MIN_DURATION:
-        errors.append(f"the AD must last at least {MIN_DURATION} s (start must be before end)")
-        return errors
-    for iv in doc["timeline"]["dialogue"]:
-        if edit.start < iv["end"] and iv["start"] < edit.end:
-            errors.append(f"overlaps dialogue from {_fmt(iv['start'])} to {_fmt(iv['end'])}")
-    for d in others:
-        if d["text"] and edit.start < d["end"] and d["start"] < edit.end:
-            errors.append(f"overlaps AD {d['index']} ({_fmt(d['start'])} to {_fmt(d['end'])})")
-    budget = word_budget(doc, edit.start, edit.end)
-    words = len(edit.text.split())
-    if words > budget:
-        errors.append(f"{words} words do not fit: {_fmt(edit.end - edit.start)} allows {budget} words "
-                      f"at {words_per_second(doc):g} words per second")
-    return errors
+    return [p.message for p in check_description(doc, edit.index, edit.text, edit.start, edit.end, others)]
 
 
 def apply_edits(doc: dict[str, Any], edits: list[Edit]) -> dict[str, Any]:
@@ -151,7 +129,7 @@ def validate_all(doc: dict[str, Any], edits: list[Edit]) -> dict[int, list[str]]
 
 
 def save_edits(path: Path, edits: list[Edit], expected_revision: str | None = None) -> dict[str, Any]:
-    """Validate ``edits`` and write them to ``path`` (backup ``<name>.bak``); returns the result."""
+    """Validate ``edits`` and write them to ``path`` (backups as in the module docstring); returns the result."""
     if expected_revision is not None and revision(path) != expected_revision:
         raise StaleRevision(f"{path.name} changed on disk since it was loaded; reload the page and edit again")
     doc = read_json(path)
@@ -163,8 +141,27 @@ def save_edits(path: Path, edits: list[Edit], expected_revision: str | None = No
     new["review"]["edits"] = int(new["review"].get("edits", 0)) + len(edits)
     new["review"]["saved_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     script_from_dict(new, str(path))  # the saved document must load again
-    backup = path.with_name(path.name + ".bak")
-    with atomic_path(backup) as tmp:
-        shutil.copyfile(path, tmp)
+    backup = keep_backups(path)
     write_json(path, new)
     return {"saved": True, "errors": {}, "backup": str(backup), "revision": revision(path)}
+
+
+def backup_paths(path: Path) -> list[Path]:
+    """``<name>.bak``, ``<name>.bak.2`` .. ``<name>.bak.<BACKUPS>``, newest first."""
+    return [path.with_name(f"{path.name}.bak" + (f".{n}" if n > 1 else "")) for n in range(1, BACKUPS + 1)]
+
+
+def keep_backups(path: Path) -> Path:
+    """Before ``path`` is replaced: keep it as ``.orig`` if none is kept yet, shift the ``.bak``
+    copies one older (the oldest is dropped) and copy it to ``.bak``; returns the ``.bak`` path."""
+    original = path.with_name(path.name + ".orig")
+    if not original.exists():
+        with atomic_path(original) as tmp:
+            shutil.copyfile(path, tmp)
+    backups = backup_paths(path)
+    for older, newer in zip(reversed(backups), list(reversed(backups))[1:]):
+        if newer.exists():
+            os.replace(newer, older)
+    with atomic_path(backups[0]) as tmp:
+        shutil.copyfile(path, tmp)
+    return backups[0]

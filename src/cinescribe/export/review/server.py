@@ -18,6 +18,14 @@ Requests whose ``Host`` is not this server's loopback address are refused (DNS
 rebinding), and POSTs must be ``application/json`` from this origin.  The video is
 checked to be the one the JSON describes before the server starts; a port in use is a
 one-line :class:`InputError`.
+
+Every request gets an HTTP status with a JSON ``{"error": ...}`` body when it fails: a POST
+needs a ``Content-Length`` (411) that is a whole number (400) of at most :data:`MAX_BODY`
+bytes (413); the body must arrive within :data:`TIMEOUT` seconds (408) and be strict JSON
+(400: not JSON, NaN/Infinity, nested deeper than Python can parse); fields of the wrong type
+or edits that break a rule are 422, a stale revision 409, a full disk 507, anything else 500.
+Connections idle for :data:`TIMEOUT` seconds are closed, and at most :data:`MAX_THREADS`
+are served at once (more get 503 at once).
 """
 
 from __future__ import annotations
@@ -34,8 +42,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ...errors import CinescribeError, InputError
-from ..document import check_video, json_path, read_json, script_from_dict, stem_of
+from ...errors import CinescribeError, InputError, WriteError
+from ..document import find_video, json_path, read_json, script_from_dict, stem_of
 from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
 from ..webvtt import to_webvtt
 from .edits import Edit, StaleRevision, check_edit, revision, save_edits, word_budget, words_per_second
@@ -43,6 +51,9 @@ from .edits import Edit, StaleRevision, check_edit, revision, save_edits, word_b
 log = logging.getLogger("cinescribe.export")
 HOST = "127.0.0.1"
 MAX_BODY = 1 << 20
+TIMEOUT = 10.0  # seconds: an idle connection is closed, a request body must arrive within it
+MAX_THREADS = 32
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
 
 
@@ -57,17 +68,7 @@ class Review:
         self.formats = parse_formats(formats)
         cfg.validate()
         self.cfg = cfg
-        candidates = [Path(video)] if video is not None else [
-            Path(script.video["path"]) if script.video.get("path") else None,
-            self.path.parent / Path(script.video.get("path", "")).name,
-        ]
-        found = next((c for c in candidates if c is not None and c.is_file()), None)
-        if found is None:
-            if video is not None:
-                check_video(script, video)  # raises the "no such file" error
-            raise InputError(f"the video {script.video.get('path', '?')} described by {self.path.name} is not there; "
-                             "give it with --video")
-        self.video = check_video(script, found).resolve()
+        self.video = find_video(script, self.path, video, "the review page needs").resolve()
         self.stem = stem_of(self.path)
         self.lock = threading.Lock()
 
@@ -116,15 +117,92 @@ def _web(name: str) -> bytes:
     return files("cinescribe.export").joinpath("web", name).read_bytes()
 
 
+class HTTPError(Exception):
+    """A request refused with ``status``; ``close`` drops the connection (its body was not read)."""
+
+    def __init__(self, status: int, message: str, close: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.close = status, close
+
+
+def _no_constant(name: str) -> Any:
+    raise HTTPError(HTTPStatus.BAD_REQUEST, f"the request body is not strict JSON ({name})")
+
+
 class Handler(BaseHTTPRequestHandler):
     """HTTP handler bound to one :class:`Review` (set by :func:`make_server`)."""
 
     review: Review
     server_version = "cinescribe-review"
     protocol_version = "HTTP/1.1"
+    timeout = TIMEOUT  # StreamRequestHandler sets it on the socket: reads and writes cannot block forever
+    _responded = False
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._responded = True
+        super().send_response(code, message)
+
+    def handle_one_request(self) -> None:
+        self._responded = False
+        super().handle_one_request()
+
+    def _guarded(self, action: Callable[[], None], input_status: int) -> None:
+        """Run ``action``; whatever it raises becomes an HTTP error response (input errors: ``input_status``)."""
+        try:
+            action()
+            return
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return
+        except HTTPError as exc:
+            status, message, close = exc.status, str(exc), exc.close
+        except TimeoutError:
+            status, message, close = HTTPStatus.REQUEST_TIMEOUT, f"the request did not arrive within {TIMEOUT:g} s", True
+        except StaleRevision as exc:
+            status, message, close = HTTPStatus.CONFLICT, str(exc), False
+        except WriteError as exc:
+            status = HTTPStatus.INSUFFICIENT_STORAGE if exc.errno in FULL_DISK else HTTPStatus.INTERNAL_SERVER_ERROR
+            message, close = str(exc), False
+        except CinescribeError as exc:
+            status, message, close = input_status, str(exc), False
+        except Exception as exc:  # a bug: the client still gets an answer, the log the details
+            log.warning(f"review server: {self.command} {self.path}: {type(exc).__name__}: {exc}")
+            status, message, close = HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}", True
+        if close:
+            self.close_connection = True
+        if self._responded:  # headers already went out: the connection cannot carry another answer
+            self.close_connection = True
+            return
+        try:
+            self._error(status, message, close)
+        except OSError:
+            self.close_connection = True
+
+    def _body(self) -> Any:
+        """The request's JSON body, read within the limits of the module docstring."""
+        if self.headers.get("Transfer-Encoding"):
+            raise HTTPError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked", True)
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            raise HTTPError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required", True)
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()):
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "Content-Length must be a whole number of bytes", True)
+        length = int(raw)
+        if length > MAX_BODY:
+            raise HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request too large (at most {MAX_BODY} bytes)", True)
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length", True)
+        try:
+            return json.loads(data or b"null", parse_constant=_no_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
+        except RecursionError:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "the request body is nested too deeply") from None
 
     def _host_ok(self) -> bool:
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
@@ -144,11 +222,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _json(self, status: int, obj: Any) -> None:
-        self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+    def _json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode(),
+                   "application/json; charset=utf-8", extra)
 
-    def _error(self, status: int, message: str) -> None:
-        self._json(status, {"error": message})
+    def _error(self, status: int, message: str, close: bool = False) -> None:
+        self._json(status, {"error": message}, {"Connection": "close"} if close else None)
 
     def _file(self, path: Path, ctype: str) -> None:
         size = path.stat().st_size
@@ -194,50 +273,40 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
-        if not self._host_ok():
-            self._error(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost")
-            return
-        route = self.path.split("?", 1)[0]
-        try:
-            if route in ("/", "/index.html"):
-                self._send(HTTPStatus.OK, _web("index.html"), "text/html; charset=utf-8")
-            elif route.startswith("/static/") and route[8:] in STATIC:
-                self._send(HTTPStatus.OK, _web(route[8:]), f"{STATIC[route[8:]]}; charset=utf-8")
-            elif route == "/favicon.ico":
-                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
-            elif route == "/api/script":
-                self._json(HTTPStatus.OK, self.review.state())
-            elif route == "/media/video":
-                self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
-            elif route == "/media/ad.vtt":
-                self._send(HTTPStatus.OK, self.review.vtt().encode(), "text/vtt; charset=utf-8")
-            elif route == "/media/ad.wav" and self.review.output("wav").is_file():
-                self._file(self.review.output("wav"), "audio/wav")
-            else:
-                self._error(HTTPStatus.NOT_FOUND, f"no such page: {route}")
-        except CinescribeError as exc:
-            self._error(HTTPStatus.CONFLICT, str(exc))
+        self._guarded(self._get, HTTPStatus.CONFLICT)
 
     def do_POST(self) -> None:
+        self._guarded(self._post, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+    def _get(self) -> None:
         if not self._host_ok():
-            self._error(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost")
-            return
+            raise HTTPError(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost")
+        route = self.path.split("?", 1)[0]
+        if route in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, _web("index.html"), "text/html; charset=utf-8")
+        elif route.startswith("/static/") and route[8:] in STATIC:
+            self._send(HTTPStatus.OK, _web(route[8:]), f"{STATIC[route[8:]]}; charset=utf-8")
+        elif route == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+        elif route == "/api/script":
+            self._json(HTTPStatus.OK, self.review.state())
+        elif route == "/media/video":
+            self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
+        elif route == "/media/ad.vtt":
+            self._send(HTTPStatus.OK, self.review.vtt().encode(), "text/vtt; charset=utf-8")
+        elif route == "/media/ad.wav" and self.review.output("wav").is_file():
+            self._file(self.review.output("wav"), "audio/wav")
+        else:
+            raise HTTPError(HTTPStatus.NOT_FOUND, f"no such page: {route}")
+
+    def _post(self) -> None:
+        if not self._host_ok():
+            raise HTTPError(HTTPStatus.FORBIDDEN, "this server answers only to 127.0.0.1 / localhost", True)
         origin = self.headers.get("Origin")
         if origin is not None and origin != f"http://{self.headers.get('Host')}":
-            self._error(HTTPStatus.FORBIDDEN, "cross-origin requests are refused")
-            return
+            raise HTTPError(HTTPStatus.FORBIDDEN, "cross-origin requests are refused", True)
         if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
-            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
-            return
-        try:
-            body = json.loads(self.rfile.read(length) or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._error(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON")
-            return
+            raise HTTPError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)", True)
         actions: dict[str, Callable[[Any], dict[str, Any]]] = {
             "/api/validate": self.review.validate,
             "/api/save": self.review.save,
@@ -245,33 +314,59 @@ class Handler(BaseHTTPRequestHandler):
         }
         action = actions.get(self.path)
         if action is None:
-            self._error(HTTPStatus.NOT_FOUND, f"no such action: {self.path}")
-            return
-        try:
-            result = action(body)
-        except StaleRevision as exc:
-            self._error(HTTPStatus.CONFLICT, str(exc))
-            return
-        except CinescribeError as exc:
-            self._error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
-            return
+            raise HTTPError(HTTPStatus.NOT_FOUND, f"no such action: {self.path}", True)
+        result = action(self._body())
         status = HTTPStatus.UNPROCESSABLE_ENTITY if result.get("saved") is False else HTTPStatus.OK
         self._json(status, result)
 
 
-def make_server(review: Review, port: int) -> ThreadingHTTPServer:
+class ReviewServer(ThreadingHTTPServer):
+    """A threading server that serves at most :data:`MAX_THREADS` connections at once; one more
+    is answered 503 and closed at once."""
+
+    daemon_threads = True
+    BUSY_BODY = b'{"error": "busy: too many connections at once; retry"}'
+    BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY))
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_THREADS)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.settimeout(1.0)
+                request.sendall(self.BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def make_server(review: Review, port: int) -> ReviewServer:
     """A server for ``review`` on 127.0.0.1:``port`` (0: any free port); InputError if the port is taken."""
     if not 0 <= port <= 65535:
         raise InputError(f"--port must be between 0 and 65535 (got {port})")
     handler = type("ReviewHandler", (Handler,), {"review": review})
     try:
-        server = ThreadingHTTPServer((HOST, port), handler)
+        server = ReviewServer((HOST, port), handler)
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             raise InputError(f"port {port} on {HOST} is {'in use' if exc.errno == errno.EADDRINUSE else 'not allowed'}; "
                              "choose another with --port") from None
         raise
-    server.daemon_threads = True
     return server
 
 
