@@ -203,7 +203,7 @@ def first_spoken(doc: dict) -> dict:
 
 def describe_refused(*args: str, needle: str = "", video: Path | None = None) -> None:
     out = W.fresh("out") / "out"
-    refused(["describe", video or W.video, "-o", out, *args, *FAST], *([needle] if needle else []),
+    refused(["describe", video or W.video, "-o", out, *FAST, *args], *([needle] if needle else []),
             keep=(W.video,), absent=out)
 
 
@@ -408,7 +408,7 @@ def _set(field: str, value):
 for _name, _change, _needle in [
     ("start is a string", _set("start", "abc"), "expected a number"),
     ("start is NaN", None, "expected a number"),
-    ("start after end", _set("start", 9.5), "must be before end"),
+    ("start after end", lambda d: first_spoken(d).update(start=first_spoken(d)["end"] + 1.0), "must be before end"),
     ("negative start", _set("start", -1.0), "not negative"),
     ("index is true", _set("index", True), "expected an integer"),
     ("index is 1.5", _set("index", 1.5), "expected an integer"),
@@ -431,15 +431,20 @@ for _name, _change, _needle in [
     case(f"export: {_name}")(_export_bad)
 
 
+def _all_spoken(doc: dict) -> list[dict]:
+    for d in doc["descriptions"]:
+        d["text"] = d["text"] or "A cat."
+    return doc["descriptions"]
+
+
 def _duplicate(doc: dict) -> None:
-    spoken = [d for d in doc["descriptions"] if d["text"]]
+    spoken = _all_spoken(doc)
     spoken[1]["index"] = spoken[0]["index"]
 
 
 def _overlap(doc: dict) -> None:
-    spoken = [d for d in doc["descriptions"] if d["text"]]
+    spoken = _all_spoken(doc)
     spoken[1]["start"] = spoken[0]["end"] - 0.2
-    spoken[1]["end"] = max(spoken[1]["end"], spoken[1]["start"] + 1.0)
 
 
 case("export: duplicate AD indexes")(lambda: export_refused(W.script_copy(_duplicate), "--formats", "vtt",
@@ -871,6 +876,7 @@ def _():
     from cinescribe.export.review import server as module
 
     server = Server()
+    server.srv.RequestHandlerClass.timeout = 30.0  # the idle connections must outlast their own opening
     idle = []
     try:
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(module.MAX_THREADS)]

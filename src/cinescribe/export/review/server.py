@@ -160,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
         except HTTPError as exc:
             status, message, close = exc.status, str(exc), exc.close
         except TimeoutError:
-            status, message, close = HTTPStatus.REQUEST_TIMEOUT, f"the request did not arrive within {TIMEOUT:g} s", True
+            status, message, close = HTTPStatus.REQUEST_TIMEOUT, f"the request did not arrive within {self.timeout:g} s", True
         except StaleRevision as exc:
             status, message, close = HTTPStatus.CONFLICT, str(exc), False
         except WriteError as exc:
@@ -325,6 +325,7 @@ class ReviewServer(ThreadingHTTPServer):
     is answered 503 and closed at once."""
 
     daemon_threads = True
+    request_queue_size = MAX_THREADS  # connections waiting to be accepted (socketserver's default is 5)
     BUSY_BODY = b'{"error": "busy: too many connections at once; retry"}'
     BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY))
