@@ -6,8 +6,10 @@
  * Protocol (stdin -> stdout), one request at a time:
  *   request : one line of JSON, e.g.
  *               {"id": 7, "cmd": "analyse", "width": 640, "height": 360, "nbytes": 691200,
- *                "tasks": ["objects", "faces", "poses"]}
+ *                "tasks": ["objects", "faces", "poses"], "identity": true}
  *             followed, for "analyse", by exactly `nbytes` bytes of packed RGB (H*W*3, uint8).
+ *             With "identity", every face also gets faceres's identity descriptor (base64 of 1024
+ *             little-endian float32), gender, gender_score (0..1) and age bin (unreliable).
  *             Other commands: {"cmd": "info"}, {"cmd": "quit"}.
  *   response: one line of JSON: {"id": 7, "ok": true, ...} or {"id": 7, "ok": false, "error": "..."}.
  * The frame bytes are always consumed (so the stream stays in sync) even when the header is
@@ -38,6 +40,7 @@ const OBJECT_MODEL = 'centernet';
 const POSE_MODEL = 'movenet-multipose';
 const FACE_MODEL = 'faceboxes';
 const EMOTION_MODEL = 'emotion';
+const IDENTITY_MODEL = 'faceres';
 
 const COCO = ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
   'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse',
@@ -187,6 +190,35 @@ async function expression(img, box) {
   return { expression: EMOTIONS[best], expression_score: p[best] };
 }
 
+// ---------------------------------------------------------------- identity
+// faceres (HSE-FaceRes) takes a 224x224 RGB face crop with values 0..255 and returns three
+// tensors: [1, 1024] identity descriptor, [1, 1] gender (<= 0.5 female) and [1, 100] age bins.
+const IDENTITY_SIZE = 224;
+const IDENTITY_MARGIN = 1.25; // square crop side over the face box's longer side
+
+async function identity(img, box) {
+  const [h, w] = img.shape;
+  const cx = ((box[0] + box[2]) / 2) * w; const cy = ((box[1] + box[3]) / 2) * h;
+  const side = Math.max((box[2] - box[0]) * w, (box[3] - box[1]) * h) * IDENTITY_MARGIN;
+  if (side < 16) return {};
+  const crop = [[(cy - side / 2) / h, (cx - side / 2) / w, (cy + side / 2) / h, (cx + side / 2) / w]];
+  const outs = tf.tidy(() => models.identity.execute(
+    tf.image.cropAndResize(img.expandDims(0), crop, [0], [IDENTITY_SIZE, IDENTITY_SIZE])));
+  const find = (n) => outs.find((t) => t.shape[1] === n);
+  const descriptor = new Float32Array(await find(1024).data());
+  const gender = (await find(1).data())[0];
+  const ages = await find(100).data();
+  tf.dispose(outs);
+  let age = 0;
+  for (let i = 1; i < ages.length; i++) if (ages[i] > ages[age]) age = i;
+  return {
+    descriptor: Buffer.from(descriptor.buffer).toString('base64'), // float32, little-endian
+    gender: gender <= 0.5 ? 'female' : 'male',
+    gender_score: round(2 * Math.abs(gender - 0.5)),
+    age,
+  };
+}
+
 // ---------------------------------------------------------------- poses
 async function detectPoses(img) {
   const [h, w] = img.shape;
@@ -235,7 +267,7 @@ async function handle(header, data) {
   const id = header.id ?? null;
   if (header.cmd === 'info') {
     return { id, ok: true, backend: tf.getBackend(), tfjs: tf.version_core, models_version: MODELS_VERSION,
-      models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, poses: POSE_MODEL } };
+      models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL } };
   }
   if (header.cmd !== 'analyse') return { id, ok: false, error: `unknown command ${JSON.stringify(header.cmd)}` };
   const { width, height } = header;
@@ -255,6 +287,11 @@ async function handle(header, data) {
       const t0 = process.hrtime.bigint();
       result[t] = roundItems(await TASKS[t](img));
       result.timings[t] = Number(process.hrtime.bigint() - t0) / 1e6;
+    }
+    if (header.identity && result.faces) {
+      const t0 = process.hrtime.bigint();
+      for (const f of result.faces) Object.assign(f, await identity(img, f.box));
+      result.timings.identity = Number(process.hrtime.bigint() - t0) / 1e6;
     }
   } finally {
     img.dispose();
@@ -302,13 +339,14 @@ async function main() {
     models.objects = await loadModel(OBJECT_MODEL);
     models.faces = await loadModel(FACE_MODEL);
     models.emotion = await loadModel(EMOTION_MODEL);
+    models.identity = await loadModel(IDENTITY_MODEL);
     models.poses = await loadModel(POSE_MODEL);
   } catch (e) {
     send({ id: null, ok: false, fatal: true, error: `could not load models from ${MODELS_DIR}: ${e.message}` });
     process.exit(3);
   }
   send({ id: null, ok: true, ready: true, backend: tf.getBackend(), models_version: MODELS_VERSION,
-    models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, poses: POSE_MODEL } });
+    models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL } });
 
   const reader = makeReader(process.stdin);
   for (;;) {

@@ -54,7 +54,7 @@ ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The langu
 
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
-                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm):
+                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -66,6 +66,7 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         objects=objects, faces=faces, poses=poses, ocr=ocr,
         polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
         model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
+        cast=str(cast.resolve()) if cast else "",
     )
 
 app = typer.Typer(
@@ -144,6 +145,9 @@ def describe(
     polish_model: PolishModel = None,
     model: ADModelDir = None,
     model_lm: ADModelLM = None,
+    cast: Optional[Path] = typer.Option(None, "--cast", help="The cast: a folder of NAME/photo.jpg, or a JSON file "
+                                        "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo "
+                                        "are called by that name."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
@@ -152,7 +156,7 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm)
+                           model_lm, cast)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)

@@ -6,7 +6,9 @@ scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames de
 ``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them chosen by
 ``keyframe_selector`` (:mod:`cinescribe.features.keyframes`; default uniform: on the demo, the
 events selector spent two of three frames on a 0.4 s tail after a cut and lost a face) and
-measured by the perception models, facts -> novelty -> one sentence within the word budget.
+measured by the perception models; the faces of all slots' key frames are grouped into
+characters (:mod:`.characters`, named from ``cast`` when given); then per slot facts -> novelty
+-> one sentence within the word budget, characters referred to consistently over the video.
 With ``model`` (a trained AD model folder), the sentence is written by that model instead, from
 the key frames' perception vectors and the neighbouring slots (:mod:`.learned`); the facts are
 still measured and recorded, but the text is not constrained to them.
@@ -42,6 +44,7 @@ from ..media.subtitles import read_subtitles
 from ..media.vad import BACKENDS, detect_speech
 from ..progress import progress_bar
 from ..timeline import Interval
+from .characters import CharacterReferences, character_facts, find_characters
 from .facts import slot_facts
 from .novelty import NoveltyTracker
 from .journal import SlotJournal
@@ -75,6 +78,7 @@ class DescribeConfig:
     polish: str = ""
     model: str = ""
     model_lm: str = ""
+    cast: str = ""
 
     def validate(self) -> None:
         self.planner.validate()
@@ -102,6 +106,10 @@ class DescribeConfig:
         if self.keyframe_selector not in SELECTORS:
             raise InputError(f"unknown --keyframe-selector {self.keyframe_selector!r}; "
                              f"choose one of: {', '.join(SELECTORS)}")
+        if self.cast:
+            from .cast import read_cast
+
+            read_cast(self.cast)
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
@@ -174,6 +182,11 @@ def describe_video(
         clock = now
 
     info = probe(video)
+    cast = None
+    if cfg.cast:
+        from .cast import load_cast
+
+        cast = load_cast(cfg.cast)
     warnings = list(info.warnings)  # probe has logged them
     lap("probe")
     speech, cues, dialogue = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
@@ -192,8 +205,8 @@ def describe_video(
     pending = [s for s in slots if s.index not in done]
     models: list[Analyser] = []
     polisher = writer = None
+    models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
     if pending:
-        models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()
     lap("load_models")
@@ -217,18 +230,33 @@ def describe_video(
     # the journal holds the first slots; a resumed run measures again those of them that the
     # learned writer's next AD depends on, so that it sees the same context as an uninterrupted run
     recall_from = len(slots) - len(pending) - writer.memory if writer is not None else len(slots)
+    measurements: list[tuple[list[FrameAnalysis], list[FrameAnalysis], list[float]] | None] = []
     try:
+        with progress_bar("Measuring slots", total=len(slots)) as bar:
+            for slot in slots:
+                if slot.index in done:
+                    times = done[slot.index].get("keyframes") or []
+                    again = _measure_again(info, slot, times, cfg, models, caches) if times else []
+                    measurements.append((again, [], times))
+                else:
+                    measurements.append(_measure_slot(info, slot, cfg, models, pixels, caches, neighbours))
+                bar.advance()
+        characters = find_characters([fa for m in measurements if m for fa in m[0]],
+                                     [Interval(s.start, s.end) for s in shots], cast)
+        refs = CharacterReferences(characters)
         with progress_bar("Describing slots", total=len(slots)) as bar:
-            for position, slot in enumerate(slots):
+            for position, (slot, measured) in enumerate(zip(slots, measurements)):
                 if slot.index in done:
                     description = AudioDescription.from_dict(done[slot.index], slot)
                     tracker.record(f.key for f in description.facts)
+                    for cid in description.characters:
+                        if cid in refs:
+                            refs.mention(cid)
                     if position >= recall_from and description.keyframes:
-                        writer.remember(_measure_again(info, slot, description.keyframes, cfg, models, caches),
-                                        description.text, _scene_at(scenes, slot.start))
+                        writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
-                    description = _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                                                 polisher, writer, caches, neighbours)
+                    description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
+                                                 polisher, writer, characters, refs)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -268,6 +296,7 @@ def describe_video(
         timings=timings,
         software={"cinescribe": __version__, "python": platform.python_version(), "av": _package_version("av"),
                   "torch": _package_version("torch")},
+        characters=[c.to_dict() for c in characters],
     )
 
 
@@ -320,28 +349,41 @@ def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis
     return analyse_cached([f.image for f in frames], [f.t for f in frames], models, caches or {})
 
 
-def _describe_slot(info, slot, cfg, cuts, scenes, previous_scene, models, pixels, tracker,
-                   polisher, writer, caches, neighbours) -> AudioDescription:
+def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
+    """A slot's measured key frames, its dense pixel statistics and the key frames' times; None
+    when no frame of the slot decodes."""
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
-        tracker.record(())
-        return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
+        return None
     dense = [FrameAnalysis(t=f.t) for f in frames]
     pixels.analyse([f.image for f in frames], dense)
     keyframes = choose_keyframes(frames, cfg, neighbours)
     measured = analyse_cached([f.image for f in keyframes], [f.t for f in keyframes], models, caches or {})
+    return measured, dense, [round(f.t, 3) for f in keyframes]
+
+
+def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
+                   characters, refs) -> AudioDescription:
+    if measurement is None:
+        tracker.record(())
+        return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
+    measured, dense, times = measurement
     scene = _scene_at(scenes, slot.start)
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
-    facts = tracker.weigh(slot_facts(measured, dense, inner_cuts, new_scene))
-    times = [round(f.t, 3) for f in keyframes]
+    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene), *character_facts(characters, times, refs)])
     if writer is not None:
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())
         return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
-    written = write(facts, slot.word_budget, is_known=tracker.seen)
+    written = write(facts, slot.word_budget, is_known=tracker.seen, refs=refs)
     if polisher is not None:
         written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
-    return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish)
+    ids = [str(f.value) for f in written.facts if f.kind == "character"]
+    mentions = [{"character": cid, "phrase": refs.phrase(cid)} for cid in ids]
+    for cid in ids:
+        refs.mention(cid)
+    return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish,
+                            ids, mentions)

@@ -26,13 +26,15 @@ class AudioDescription:
     keyframes: list[float]
     reason: str = ""
     polish: str = ""
+    characters: list[str] = field(default_factory=list)  # ids of the characters the text mentions
+    mentions: list[dict[str, str]] = field(default_factory=list)  # {"character": id, "phrase": words used}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
         """Rebuild a description written by :meth:`to_dict` for ``slot``."""
         return cls(slot, d["text"], [Fact.from_dict(f) for f in d["facts"]],
                    [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""),
-                   d.get("polish", ""))
+                   d.get("polish", ""), list(d.get("characters") or []), [dict(m) for m in d.get("mentions") or []])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,8 @@ class AudioDescription:
             "reason": self.reason,
             "polish": self.polish,
             "keyframes": self.keyframes,
+            "characters": self.characters,
+            "mentions": self.mentions,
             "facts": [f.to_dict() for f in self.facts],
             "considered_facts": [f.to_dict() for f in self.considered],
         }
@@ -66,6 +70,7 @@ class ADScript:
     warnings: list[str] = field(default_factory=list)
     software: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    characters: list[dict[str, Any]] = field(default_factory=list)  # Character.to_dict() of each, by id
 
     @property
     def spoken(self) -> list[AudioDescription]:
@@ -88,5 +93,6 @@ class ADScript:
                 "shots": [i.to_dict() for i in self.shots],
                 "scenes": [i.to_dict() for i in self.scenes],
             },
+            "characters": self.characters,
             "descriptions": [d.to_dict() for d in self.descriptions],
         }

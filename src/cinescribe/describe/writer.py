@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .facts import Fact
+
+if TYPE_CHECKING:
+    from .characters import CharacterReferences
 
 FUNCTION_WORDS = frozenset(
     "a an the and with in on of to from as then their is are appears appear remains remain "
@@ -55,8 +58,9 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool]) -> tuple[str, list[Fact]]:
-    """The sentence for ``facts`` and the facts it actually expresses."""
+def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
+             refs: "CharacterReferences | None" = None) -> tuple[str, list[Fact]]:
+    """The sentence for ``facts`` and the facts it actually expresses (characters named by ``refs``)."""
     by_kind: dict[str, list[Fact]] = {}
     for f in facts:
         by_kind.setdefault(f.kind, []).append(f)
@@ -73,7 +77,24 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool]) -> tuple[st
     text_used = fade_used = False
     extras: list[str] = []
     used: list[Fact] = []
-    if people:
+    characters = [f for f in by_kind.get("character", []) if refs is not None and f.value in refs][:2]
+    if characters:
+        used += [*characters, *(f for f in (posture,) if f), *objects]
+        if people and int(people.value) == len(characters):
+            used.append(people)
+        subject = _join([refs.phrase(str(f.value)) for f in characters])
+        plural = len(characters) > 1
+        known = all(str(f.value) in refs.mentioned for f in characters)
+        if posture:
+            verb = _VERB[str(posture.value)][1 if plural else 0]
+        else:
+            verb = ("remain" if plural else "remains") if known else ("appear" if plural else "appears")
+        if expr and not plural:
+            used.append(expr)
+            extras.append(str(expr.value))
+        if objects:
+            extras.append("with " + _join([obj_phrase(o) for o in objects]) + " in view")
+    elif people:
         used += [people, *(f for f in (expr, posture) if f), *objects]
         count = int(people.value)
         adj = f"{expr.value} " if expr else ""
@@ -145,12 +166,14 @@ def write(
     budget: int,
     is_known: Callable[[str], bool] = lambda key: False,
     min_salience: float = 0.1,
+    refs: "CharacterReferences | None" = None,
 ) -> Written:
     """A sentence of the most salient facts that fits ``budget`` words.
 
     Greedy: facts are taken in order and each is kept if the sentence with it still fits.
     ``facts`` must be sorted most salient first; ``is_known(key)`` says whether a fact was
-    spoken in a recent slot (then it is referred to with "the" and "remains").
+    spoken in a recent slot (then it is referred to with "the" and "remains").  ``character``
+    facts become the subject, referred to as ``refs`` says (a label, "the ...", or a name).
     """
     candidates = [f for f in facts if f.salience >= min_salience]
     if not candidates:
@@ -158,13 +181,13 @@ def write(
     chosen: list[Fact] = []
     best: tuple[str, list[Fact]] = ("", [])
     for fact in candidates:
-        sentence, used = _realise([*chosen, fact], is_known)
+        sentence, used = _realise([*chosen, fact], is_known, refs)
         if sentence and word_count(sentence) <= budget:
             chosen.append(fact)
             best = (sentence, used)
     if best[0]:
         return Written(best[0], tuple(best[1]))
-    if not any(_realise([f], is_known)[0] for f in candidates):
+    if not any(_realise([f], is_known, refs)[0] for f in candidates):
         return Written("", (), "no measured fact can make a sentence (only " + ", ".join(f.kind for f in candidates) + ")")
     return Written("", (), f"no fact fits the budget of {budget} words")
 

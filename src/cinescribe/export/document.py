@@ -92,6 +92,7 @@ def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript
             warnings=list(doc.get("warnings", [])),
             software=dict(doc.get("software", {})),
             timings=dict(doc.get("timings_s", {})),
+            characters=[dict(c) for c in doc.get("characters") or []],
         )
     except KeyError as exc:
         raise InputError(f"{source}: missing field {exc.args[0]!r}; the file is damaged or from another program") from None

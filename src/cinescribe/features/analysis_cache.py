@@ -51,7 +51,9 @@ def decode_fields(data: Mapping, fa: FrameAnalysis) -> None:
         if name == "objects":
             fa.objects = [Detection(d["label"], d["score"], _tuple(d["box"])) for d in value]
         elif name == "faces":
-            fa.faces = [Face(d["score"], _tuple(d["box"]), d.get("expression"), d.get("expression_score")) for d in value]
+            fa.faces = [Face(d["score"], _tuple(d["box"]), d.get("expression"), d.get("expression_score"),
+                             d.get("descriptor"), d.get("gender"), d.get("gender_score"), d.get("age"),
+                             _tuple(d.get("torso_rgb")), _tuple(d.get("hair_rgb"))) for d in value]
         elif name == "poses":
             fa.poses = [Pose(d["score"], {k: _tuple(p) for k, p in d["keypoints"].items()}, d.get("posture")) for d in value]
         elif name == "text":
@@ -219,7 +221,7 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
 
     found: list[LazyAnalyser] = []
     if objects or faces or poses:
-        used = {"objects": [human.OBJECT_MODEL], "faces": [human.FACE_MODEL, human.EMOTION_MODEL],
+        used = {"objects": [human.OBJECT_MODEL], "faces": [human.FACE_MODEL, human.EMOTION_MODEL, human.IDENTITY_MODEL],
                 "poses": [human.POSE_MODEL]}
         tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses)) if on]
         mid = "+".join(human.model_id(m) for t in tasks for m in used[t])

@@ -15,7 +15,7 @@ Box = tuple[float, float, float, float]
 
 # Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
 # every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
-ANALYSIS_REVISION = 2
+ANALYSIS_REVISION = 3
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,24 @@ class Detection:
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face; ``expression`` is one of the emotion model's classes or None."""
+    """One detected face; ``expression`` is one of the emotion model's classes or None.
+
+    With identity measured: ``descriptor`` is the face's unit-length identity vector ``(1024,)``
+    packed by :func:`.vectors.pack` (float16, base64), ``gender`` ("female"/"male") with
+    ``gender_score`` in [0, 1], ``age`` the model's age bin (recorded, too unreliable to say);
+    ``torso_rgb`` and ``hair_rgb`` are median colours (0-255) below and above the face.
+    """
 
     score: float
     box: Box
     expression: str | None = None
     expression_score: float | None = None
+    descriptor: str | None = None
+    gender: str | None = None
+    gender_score: float | None = None
+    age: int | None = None
+    torso_rgb: tuple[int, int, int] | None = None
+    hair_rgb: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)

