@@ -101,7 +101,7 @@ def load_cast(path: str | Path, analyser=None) -> dict[str, np.ndarray]:
 
     ``analyser`` measures faces with identity (default: the face models of the perception worker).
     """
-    cast = read_cast(path)
+    photos = {name: [(p, _image(p)) for p in paths] for name, paths in read_cast(path).items()}
     own = analyser is None
     if own:
         from ..features.analysers.human import HumanAnalyser
@@ -109,11 +109,11 @@ def load_cast(path: str | Path, analyser=None) -> dict[str, np.ndarray]:
         analyser = HumanAnalyser(objects=False, poses=False)
     try:
         refs = {}
-        for name, photos in cast.items():
+        for name, images in photos.items():
             vectors = []
-            for photo in photos:
+            for photo, image in images:
                 fa = FrameAnalysis(t=0.0)
-                analyser.analyse([_image(photo)], [fa])
+                analyser.analyse([image], [fa])
                 faces = [f for f in fa.faces if f.descriptor]
                 if not faces:
                     raise InputError(f"cast photo {photo}: no face found")
