@@ -9,6 +9,8 @@ events selector spent two of three frames on a 0.4 s tail after a cut and lost a
 measured by the perception models; the faces of all slots' key frames are grouped into
 characters (:mod:`.characters`, named from ``cast`` when given); then per slot facts -> novelty
 -> one sentence within the word budget, characters referred to consistently over the video.
+With faces measured, every slot is measured before the first is written (an interrupted run
+then resumes from the per-frame analysis cache); without, each slot is written as it is measured.
 With ``model`` (a trained AD model folder), the sentence is written by that model instead, from
 the key frames' perception vectors and the neighbouring slots (:mod:`.learned`); the facts are
 still measured and recorded, but the text is not constrained to them.
@@ -230,19 +232,26 @@ def describe_video(
     # the journal holds the first slots; a resumed run measures again those of them that the
     # learned writer's next AD depends on, so that it sees the same context as an uninterrupted run
     recall_from = len(slots) - len(pending) - writer.memory if writer is not None else len(slots)
-    measurements: list[tuple[list[FrameAnalysis], list[FrameAnalysis], list[float]] | None] = []
+
+    def measure(position: int, slot):
+        if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
+            times = done[slot.index].get("keyframes") or []
+            wanted = cfg.faces or position >= recall_from
+            return (_measure_again(info, slot, times, cfg, models, caches) if times and wanted else [], [], times)
+        return _measure_slot(info, slot, cfg, models, pixels, caches, neighbours)
+
+    measurements = (measure(position, slot) for position, slot in enumerate(slots))
+    characters = []
     try:
-        with progress_bar("Measuring slots", total=len(slots)) as bar:
-            for slot in slots:
-                if slot.index in done:
-                    times = done[slot.index].get("keyframes") or []
-                    again = _measure_again(info, slot, times, cfg, models, caches) if times else []
-                    measurements.append((again, [], times))
-                else:
-                    measurements.append(_measure_slot(info, slot, cfg, models, pixels, caches, neighbours))
-                bar.advance()
-        characters = find_characters([fa for m in measurements if m for fa in m[0]],
-                                     [Interval(s.start, s.end) for s in shots], cast)
+        if cfg.faces:  # characters need every slot's faces before the first sentence is written
+            measured_all = []
+            with progress_bar("Measuring slots", total=len(slots)) as bar:
+                for m in measurements:
+                    measured_all.append(m)
+                    bar.advance()
+            measurements = iter(measured_all)
+            characters = find_characters([fa for m in measured_all if m for fa in m[0]],
+                                         [Interval(s.start, s.end) for s in shots], cast)
         refs = CharacterReferences(characters)
         with progress_bar("Describing slots", total=len(slots)) as bar:
             for position, (slot, measured) in enumerate(zip(slots, measurements)):

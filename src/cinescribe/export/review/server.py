@@ -9,6 +9,8 @@ Routes (all same-origin; the page is plain HTML/CSS/JS from ``web/``, nothing fr
 ``POST /api/validate``   ``{index, text, start, end}`` -> ``{errors, words, budget}``
 ``POST /api/save``       ``{revision, edits: [...]}`` -> saved (backup + atomic replace), or errors
 ``POST /api/export``     re-export vtt, srt, ttml, wav (and mp4 when ``--formats`` asks)
+``POST /api/rename``     ``{revision, character, name}`` -> every AD naming it rewritten, saved, re-exported
+``GET  /media/character/<id>.jpg``  the character's face thumbnail
 ``GET  /media/video``    the video (byte ranges, for seeking)
 ``GET  /media/ad.vtt``   WebVTT made from the JSON as saved now (the page's descriptions track)
 ``GET  /media/ad.wav``   the exported AD-only track, if there is one
@@ -46,6 +48,7 @@ from ...errors import CinescribeError, InputError, WriteError
 from ..document import find_video, json_path, read_json, script_from_dict, stem_of
 from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
 from ..webvtt import to_webvtt
+from .characters import rename, thumbnail
 from .edits import Edit, StaleRevision, check_edit, revision, save_edits, word_budget, words_per_second
 
 log = logging.getLogger("cinescribe.export")
@@ -54,7 +57,7 @@ MAX_BODY = 1 << 20
 TIMEOUT = 10.0  # seconds: an idle connection is closed, a request body must arrive within it
 MAX_THREADS = 32
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
+STATIC = {"review.js": "text/javascript", "review.css": "text/css", "characters.js": "text/javascript"}
 
 
 class Review:
@@ -108,6 +111,19 @@ class Review:
             paths = export_script(self.path, video=self.video, formats=self.formats, cfg=self.cfg)
         report = json.loads(paths["report"].read_text(encoding="utf-8"))
         return {"files": sorted(p.name for p in paths.values()), "fitted": report["fitted"]}
+
+    def rename(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("character"), str) or not isinstance(body.get("name"), str):
+            raise InputError("rename needs {revision, character, name}")
+        with self.lock:
+            result = rename(self.path, body["character"], body["name"], body.get("revision"))
+        return {**result, "exported": self.export()["files"]}
+
+    def thumbnail(self, cid: str) -> bytes:
+        chars = {c.get("id"): c for c in read_json(self.path).get("characters") or []}
+        if cid not in chars:
+            raise InputError(f"there is no character {cid!r}")
+        return thumbnail(self.video, chars[cid])
 
     def vtt(self) -> str:
         return to_webvtt(script_from_dict(read_json(self.path), str(self.path)))
@@ -294,6 +310,8 @@ class Handler(BaseHTTPRequestHandler):
             self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
         elif route == "/media/ad.vtt":
             self._send(HTTPStatus.OK, self.review.vtt().encode(), "text/vtt; charset=utf-8")
+        elif (m := re.fullmatch(r"/media/character/(c\d+)\.jpg", route)) is not None:
+            self._send(HTTPStatus.OK, self.review.thumbnail(m.group(1)), "image/jpeg")
         elif route == "/media/ad.wav" and self.review.output("wav").is_file():
             self._file(self.review.output("wav"), "audio/wav")
         else:
@@ -311,6 +329,7 @@ class Handler(BaseHTTPRequestHandler):
             "/api/validate": self.review.validate,
             "/api/save": self.review.save,
             "/api/export": lambda _: self.review.export(),
+            "/api/rename": self.review.rename,
         }
         action = actions.get(self.path)
         if action is None:

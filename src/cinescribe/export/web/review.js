@@ -422,4 +422,5 @@ for (const radio of document.querySelectorAll('input[name="voice"]')) {
 }
 $("#export").addEventListener("click", reexport);
 document.addEventListener("keydown", onKey);
+document.addEventListener("cinescribe:reload", () => load(true));
 load();
