@@ -282,11 +282,6 @@ class Character:
     def vector(self) -> np.ndarray:
         return unit(sum(len(t.sightings) * t.vector for t in self.tracks))
 
-    def words(self) -> tuple[str, ...]:
-        """The content words a reference to this character may use."""
-        text = " ".join(p for p in (self.name, self.label, self.short) if p)
-        return tuple(dict.fromkeys(w for w in re.findall(r"[^\W\d_][\w'\-]*", text.lower()) if w not in ("a", "an", "the")))
-
     def to_dict(self) -> dict[str, Any]:
         shown = sorted(self.sightings, key=lambda s: -s.score)[:EVIDENCE_FRAMES]
         return {

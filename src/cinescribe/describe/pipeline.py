@@ -188,7 +188,8 @@ def describe_video(
     if cfg.cast:
         from .cast import load_cast
 
-        cast = load_cast(cfg.cast)
+        given = [a for a in analysers or [] if getattr(a, "name", "") == "human"]
+        cast = load_cast(cfg.cast, analyser=given[0] if given else None)
     warnings = list(info.warnings)  # probe has logged them
     lap("probe")
     speech, cues, dialogue = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
