@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinescribe.describe.characters import find_characters
+from cinescribe.describe.characters import find_characters, sightings, track_faces
 from cinescribe.face_videos import make_face_video, person_photo, shot_plan
 from cinescribe.features.analysers.base import FrameAnalysis
 from cinescribe.features.analysers.human import HumanAnalyser
@@ -83,11 +83,26 @@ def score(frames, shots, truth, cast, cut) -> dict:
             "named": named, "faces": n / expected, "cut_used": chars[0].attributes["cut"] if chars else None}
 
 
+def separation(frames, shots, truth) -> tuple[float | None, float | None]:
+    """Lowest cosine between two face tracks of one person, highest between two people's."""
+    tracks = track_faces(sightings(frames, shots))
+    owner = [Counter(who(s.t, s.box, truth) for s in t.sightings).most_common(1)[0][0] for t in tracks]
+    within, between = [], []
+    for i in range(len(tracks)):
+        for j in range(i + 1, len(tracks)):
+            (within if owner[i] == owner[j] else between).append(float(tracks[i].vector @ tracks[j].vector))
+    return (min(within) if within else None), (max(between) if between else None)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = ap.parse_args()
-    rows = []
+    rows, spread = [], []
     t0 = time.perf_counter()
     with HumanAnalyser(objects=False) as analyser, tempfile.TemporaryDirectory() as tmp:
         cast = {}
@@ -100,6 +115,8 @@ def main() -> None:
                 path = Path(tmp) / f"{video}-{size_name}.mp4".replace(" ", "_").replace("/", "-")
                 truth = make_face_video(path, shot_plan(order), size=size)
                 frames, shots = measure(path, truth, analyser)
+                low, high = separation(frames, shots, truth)
+                spread.append((video, size_name, low, high))
                 for with_cast in (False, True):
                     for cut in CUTS:
                         r = score(frames, shots, truth, cast if with_cast else None, cut)
@@ -112,6 +129,9 @@ def main() -> None:
         print(f"{r['video']:26} {r['size']:8} {'yes' if r['cast'] else 'no':5} {str(r['cut']):>5} "
               f"{r['characters']:>5} {r['people']:>6} {r['faces']:>6.2f} {r['purity']:>6.2f} "
               f"{r['coverage']:>6.2f} {named:>6}  ({r['cut_used']})")
+    print("\nshot-averaged face tracks: lowest cosine within a person, highest between two people")
+    for video, size_name, low, high in spread:
+        print(f"{video:26} {size_name:8} within >= {_num(low)}   between <= {_num(high)}")
     print(f"\n{time.perf_counter() - t0:.0f} s (2 shared cores: indicative)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
