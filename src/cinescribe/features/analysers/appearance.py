@@ -18,7 +18,7 @@ from .base import Box
 KEYPOINT_MIN_SCORE = 0.3
 HEAD_POINTS = ("nose", "left_eye", "right_eye")
 MIN_PIXELS = 24
-MIN_INSIDE = 0.4  # share of a region that must lie inside the frame
+MIN_INSIDE = 0.2  # share of a region that must lie inside the frame (a close-up cuts the torso off)
 
 
 def _point(kp: Mapping[str, tuple[float, float, float]], name: str):
