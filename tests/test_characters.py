@@ -278,3 +278,28 @@ def test_character_facts_license_the_reference_words():
     fact = Fact("character", "character:c1", "c1", refs.words("c1"), 1.0, {"character": "c1"})
     written = write([fact], 6, refs=refs)
     assert written.text == "Zoë appears." and not unlicensed_words(written)
+
+
+def test_packed_vectors_keep_their_cosine():
+    a, b = RNG.normal(size=1024), RNG.normal(size=1024)
+    b = a + 0.8 * b
+    exact = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    packed = pack(a), pack(b)
+    assert len(packed[0]) == 2732  # 1024 float16 in base64
+    assert abs(float(unpack(packed[0]) @ unpack(packed[1])) - exact) < 1e-3
+
+
+def test_torso_colour_comes_from_between_shoulders_and_hips():
+    from cinescribe.features.analysers.appearance import median_rgb, pose_for_face, torso_region
+
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[40:80, 30:70] = (120, 40, 150)  # a purple top
+    face = (0.4, 0.1, 0.6, 0.35)
+    pose = {"nose": (0.5, 0.25, 0.9), "left_shoulder": (0.65, 0.4, 0.9), "right_shoulder": (0.35, 0.4, 0.9),
+            "left_hip": (0.62, 0.8, 0.9), "right_hip": (0.38, 0.8, 0.9)}
+    elsewhere = {"nose": (0.1, 0.1, 0.9)}
+    assert pose_for_face(face, [elsewhere, pose]) is pose
+    region = torso_region(face, pose, aspect=1.0)
+    assert region == pytest.approx((0.41, 0.46, 0.59, 0.74))
+    assert median_rgb(image, region) == (120, 40, 150)
+    assert median_rgb(image, (0.5, 1.5, 0.6, 2.0)) is None  # wholly outside the frame
