@@ -168,6 +168,13 @@ def test_renaming_rewrites_every_ad_that_mentions_the_character():
     assert doc["descriptions"][0]["text"] == "山田 appears."
     with pytest.raises(InputError, match="already named"):
         rename_character(doc, "c2", "山田")
+    # a shorter reference inside a longer one is not mistaken for it
+    d = {"index": 5, "text": "The person in orange and the person remain.", "mentions": [
+        {"character": "c1", "phrase": "the person in orange"}, {"character": "c2", "phrase": "the person"}]}
+    doc["descriptions"].append(d)
+    assert rename_character(doc, "c2", "Bo") == [1, 5]
+    assert d["text"] == "The person in orange and Bo remain."
+    assert doc["descriptions"][1]["text"] == "In close-up, Bo and 山田 stand."
     with pytest.raises(InputError, match="no character"):
         rename_character(doc, "c9", "X")
 

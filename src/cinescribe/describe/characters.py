@@ -475,15 +475,17 @@ class CharacterReferences:
 # ------------------------------------------------------------------ renaming
 
 
-def _replace_phrase(text: str, old: str, new: str) -> str | None:
-    """``text`` with the first case-insensitive ``old`` replaced by ``new`` (capitalised at a
-    sentence start), or None when ``old`` is not in it."""
-    m = re.search(re.escape(old), text, flags=re.IGNORECASE)
-    if m is None:
-        return None
-    at_start = m.start() == 0 or re.search(r"[.!?]\s*$", text[:m.start()]) is not None
-    word = new[:1].upper() + new[1:] if at_start else new
-    return text[:m.start()] + word + text[m.end():]
+def _spans(text: str, mentions: Sequence[Mapping[str, str]]) -> list[tuple[int, int] | None]:
+    """Where each mention's phrase is in ``text``, searched left to right in the mentions' order (so
+    that "the person" is not found inside an earlier "the person in orange"); None where it is not."""
+    spans: list[tuple[int, int] | None] = []
+    pos = 0
+    for m in mentions:
+        hit = re.compile(re.escape(m.get("phrase", "")) + r"(?![\w'\-])", re.IGNORECASE).search(text, pos)
+        spans.append((hit.start(), hit.end()) if hit and m.get("phrase") else None)
+        if hit and m.get("phrase"):
+            pos = hit.end()
+    return spans
 
 
 def rename_character(doc: dict[str, Any], cid: str, name: str) -> list[int]:
@@ -502,17 +504,16 @@ def rename_character(doc: dict[str, Any], cid: str, name: str) -> list[int]:
     chars[cid]["name"] = name
     changed = []
     for d in doc.get("descriptions", []):
-        hit = False
-        for m in d.get("mentions") or []:
-            if m.get("character") != cid:
-                continue
-            new = _replace_phrase(d.get("text", ""), m["phrase"], name)
-            if new is not None:
-                d["text"] = new
-                d["words"] = len(new.split())
-                m["phrase"] = name
-                hit = True
-        if hit:
+        mentions = d.get("mentions") or []
+        text = d.get("text", "")
+        spans = _spans(text, mentions)
+        hits = [(span, m) for span, m in zip(spans, mentions) if span is not None and m.get("character") == cid]
+        for (start, end), m in reversed(hits):
+            at_start = start == 0 or re.search(r"[.!?]\s*$", text[:start]) is not None
+            text = text[:start] + (name[:1].upper() + name[1:] if at_start else name) + text[end:]
+            m["phrase"] = name
+        if hits:
+            d["text"], d["words"] = text, len(text.split())
             changed.append(int(d["index"]))
     return changed
 
