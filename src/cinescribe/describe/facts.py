@@ -15,6 +15,8 @@ from statistics import median
 from typing import Sequence
 
 from ..features.analysers.base import Box, FrameAnalysis
+from .actions import Action, slot_actions
+from .tracks import SlotTracks
 
 OBJECT_MIN_SCORE = 0.5
 FACE_MIN_SCORE = 0.6
@@ -47,13 +49,18 @@ POSTURE_WORDS = {
     "lying down": ("lying", "lies", "lie", "down"),
 }
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+# how much an action matters to a listener (a person's own action outranks what is in view)
+ACTION_SALIENCE = {"fall": 0.98, "sit down": 0.96, "stand up": 0.96, "lie down": 0.96, "run": 0.95,
+                   "hold": 0.95, "lift": 0.96, "enter": 0.94, "leave": 0.94, "walk": 0.93,
+                   "face each other": 0.92, "raise an arm": 0.92, "reach": 0.9, "bend": 0.9, "turn": 0.88,
+                   "approach": 0.86, "move away": 0.86, "stand": 0.62, "sit": 0.62, "lie": 0.62}
 
 
 @dataclass(frozen=True)
 class Fact:
     """One measured, sayable fact about a slot.
 
-    ``kind`` groups facts (``people``, ``object``, ``expression``, ``posture``,
+    ``kind`` groups facts (``people``, ``object``, ``expression``, ``posture``, ``action``,
     ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``);
     ``key`` identifies the fact across slots (used for novelty); ``value`` is what the
     writer realises (a label, a count, a quoted text); ``words`` are the content words
@@ -119,6 +126,80 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     ]
 
 
+def _count_words(count: int) -> tuple[str, ...]:
+    if count == 1:
+        return ("person",)
+    return (NUMBER_WORDS[count], "people") if count in NUMBER_WORDS else ("group", "people")
+
+
+def tracked_people_facts(tracks: SlotTracks) -> list[Fact]:
+    """Number of people = number of confirmed person tracks (:mod:`.tracks`), with each track's
+    frames, boxes and scores as evidence and the number of them visible in each sampled frame."""
+    people = tracks.confirmed_people
+    if not people:
+        return []
+    count = len(people)
+    per_frame = [sum(1 for tr in people if t in {round(x, 3) for x in tr.times}) for t in tracks.times]
+    return [Fact("people", f"people:{min(count, 7)}", count, _count_words(count), 1.0,
+                 {"frames": tracks.times, "tracks": [tr.id for tr in people], "per_frame_counts": per_frame,
+                  "track_evidence": [tr.evidence() for tr in people]})]
+
+
+def tracked_object_facts(tracks: SlotTracks) -> list[Fact]:
+    """Non-person COCO objects whose tracks are confirmed (seen across the slot with a good mean score)."""
+    best: dict[str, list] = {}
+    for tr in tracks.confirmed_objects:
+        best.setdefault(tr.label, []).append(tr)
+    facts = []
+    for label, found in best.items():
+        score = max(tr.mean_score for tr in found)
+        area = max(s.width * s.height for tr in found for s in tr.sightings)
+        spoken = SPOKEN_LABELS.get(label, label)
+        salience = min(1.0, 0.4 + 0.3 * score + 0.6 * area ** 0.5)
+        frames = sorted({round(t, 3) for tr in found for t in tr.times})
+        facts.append(Fact("object", f"object:{label}", spoken, tuple(spoken.split()), salience,
+                          {"frames": frames, "tracks": [tr.id for tr in found], "mean_score": round(score, 3),
+                           "max_area": round(area, 3), "track_evidence": [tr.evidence() for tr in found]}))
+    return sorted(facts, key=lambda x: -x.salience)
+
+
+def verb_forms(lemma: str) -> tuple[str, str]:
+    """(third person singular, plural) of a verb lemma phrase: "sit down" -> ("sits down", "sit down")."""
+    head, _, rest = lemma.partition(" ")
+    if lemma == "face each other":
+        return lemma, lemma
+    third = head + ("es" if head.endswith(("s", "sh", "ch", "x", "z")) else "s")
+    return (f"{third} {rest}".strip(), lemma)
+
+
+def action_facts(actions: Sequence[Action]) -> list[Fact]:
+    """One ``action`` fact per verb (and held object): how many tracked people do it, which tracks."""
+    groups: dict[tuple[str, str | None], list[Action]] = {}
+    for a in actions:
+        groups.setdefault((a.verb, a.object), []).append(a)
+    facts = []
+    for (verb, obj), acts in groups.items():
+        ids = sorted({i for a in acts for i in a.tracks})
+        count = sum(a.people for a in acts)
+        singular, plural = verb_forms(verb)
+        spoken = SPOKEN_LABELS.get(obj, obj) if obj else None
+        words = {*singular.split(), *plural.split(), *(_count_words(min(count, 7)) if count else ())}
+        if count in NUMBER_WORDS:
+            words.add(NUMBER_WORDS[count])
+        if spoken:
+            words |= set(spoken.split()) | {"hand"}
+        directions = Counter(a.direction for a in acts if a.direction)
+        evidence = {"tracks": ids, "count": count, "frames": sorted({t for a in acts for t in a.frames}),
+                    "measures": [a.measure for a in acts]}
+        if spoken:
+            evidence["object"] = spoken
+        if directions:
+            evidence["direction"] = directions.most_common(1)[0][0]
+        key = f"action:{verb}" + (f":{obj}" if obj else "")
+        facts.append(Fact("action", key, verb, tuple(sorted(words)), ACTION_SALIENCE.get(verb, 0.85), evidence))
+    return sorted(facts, key=lambda f: (-f.salience, -f.evidence["count"]))
+
+
 def object_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     """Non-person COCO objects seen in at least a third of the key frames."""
     best: dict[str, tuple[float, float, list[float]]] = {}
@@ -171,16 +252,20 @@ def posture_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
                  {"frames": frames, "votes": n, "poses": len(postures)})]
 
 
-def scale_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
-    """Shot scale from the largest face or object: close-up, or wide shot of small people."""
+def scale_facts(keyframes: Sequence[FrameAnalysis], tracks: SlotTracks | None = None) -> list[Fact]:
+    """Shot scale from the largest face or object: close-up, or wide shot of small people (with
+    ``tracks``, the confirmed tracks' median sizes stand for the key frames' detections)."""
     if not keyframes:
         return []
     face_h = max((_height(x.box) for f in keyframes for x in f.faces if x.score >= FACE_MIN_SCORE), default=0.0)
-    obj_area = max((_area(d.box) for f in keyframes for d in f.objects if d.score >= OBJECT_MIN_SCORE), default=0.0)
-    person_h = max(
-        (_height(d.box) for f in keyframes for d in f.objects if d.label == "person" and d.score >= OBJECT_MIN_SCORE),
-        default=0.0,
-    )
+    if tracks is not None:
+        obj_area = max((tr.median_area for tr in (*tracks.confirmed_objects, *tracks.confirmed_people)), default=0.0)
+        person_h = max((median(s.height for s in tr.sightings) for tr in tracks.confirmed_people), default=0.0)
+    else:
+        obj_area = max((_area(d.box) for f in keyframes for d in f.objects if d.score >= OBJECT_MIN_SCORE),
+                       default=0.0)
+        person_h = max((_height(d.box) for f in keyframes for d in f.objects
+                        if d.label == "person" and d.score >= OBJECT_MIN_SCORE), default=0.0)
     if face_h >= 0.3 or (obj_area >= 0.45 and person_h == 0.0):
         return [Fact("scale", "scale:close-up", "close-up", ("close-up",), 0.5,
                      {"max_face_height": round(face_h, 3), "max_object_area": round(obj_area, 3)})]
@@ -260,14 +345,25 @@ def slot_facts(
     dense: Sequence[FrameAnalysis],
     cuts: Sequence[float] = (),
     new_scene: int | None = None,
+    tracks: SlotTracks | None = None,
 ) -> list[Fact]:
-    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens."""
+    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens.
+
+    With ``tracks`` (people, objects and hands followed over the slot's sampled frames), people
+    are counted and objects kept by their tracks, and what people do comes from
+    :func:`~.actions.slot_actions` instead of one frame's posture; without, from the key frames.
+    """
+    if tracks is not None:
+        shifts = [f.pixels.shift for f in dense if f.pixels is not None and f.pixels.shift is not None]
+        pan = (median(s[0] for s in shifts), median(s[1] for s in shifts)) if shifts else (0.0, 0.0)
+        seen = [*tracked_people_facts(tracks), *action_facts(slot_actions(tracks, pan)),
+                *tracked_object_facts(tracks)]
+    else:
+        seen = [*people_facts(keyframes), *posture_facts(keyframes), *object_facts(keyframes)]
     facts = [
-        *people_facts(keyframes),
+        *seen,
         *expression_facts(keyframes),
-        *posture_facts(keyframes),
-        *object_facts(keyframes),
-        *scale_facts(keyframes),
+        *scale_facts(keyframes, tracks),
         *text_facts(keyframes),
         *pixel_facts(dense),
     ]

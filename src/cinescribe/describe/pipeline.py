@@ -20,6 +20,7 @@ Bad input raises :class:`InputError` before any output is written.
 from __future__ import annotations
 
 import logging
+import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,7 @@ from ..progress import progress_bar
 from ..timeline import Interval
 from .characters import CharacterReferences, character_facts, find_characters
 from .facts import slot_facts
+from .tracks import track_shots
 from .novelty import NoveltyTracker
 from .journal import SlotJournal
 from .planner import PlannerConfig, plan_slots
@@ -60,6 +62,7 @@ POLISH_PACKAGED = "gemma3-270m"
 LEARNED_REASON = ("written by the AD model from the key frames' perception vectors, "
                   "not constrained to the measured facts")
 SHOT_SIDE = 256
+TRACKING_ANALYSERS = ("human",)  # the analysers run on every tracking frame (people, objects, hands)
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,14 @@ class DescribeConfig:
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     shot_fps: float = 4.0
     keyframes: int = 3
+    track_fps: float = 2.0
+    track_frames: int = 16
     max_side: int = 640
     vad: str = "silero"
     novelty_window: int = 3
     objects: bool = True
     faces: bool = True
-    poses: bool = True
+    poses: bool = True  # body poses and hands
     ocr: bool = True
     keyframe_selector: str = "uniform"
     polish: str = ""
@@ -86,6 +91,10 @@ class DescribeConfig:
         self.planner.validate()
         if not 0.5 <= self.shot_fps <= 30:
             raise InputError(f"--shot-fps must be between 0.5 and 30 (got {self.shot_fps})")
+        if not 0.5 <= self.track_fps <= self.shot_fps:
+            raise InputError(f"track_fps must be between 0.5 and shot_fps ({self.shot_fps}) (got {self.track_fps})")
+        if not 2 <= self.track_frames <= 64:
+            raise InputError(f"track_frames must be between 2 and 64 (got {self.track_frames})")
         if not 1 <= self.keyframes <= 16:
             raise InputError(f"--keyframes must be between 1 and 16 (got {self.keyframes})")
         if not 64 <= self.max_side <= 4096:
@@ -208,7 +217,8 @@ def describe_video(
     pending = [s for s in slots if s.index not in done]
     models: list[Analyser] = []
     polisher = writer = None
-    models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
+    models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr,
+                                    hands=cfg.poses) if own else list(analysers)
     if pending:
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()
@@ -238,7 +248,7 @@ def describe_video(
         if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
             times = done[slot.index].get("keyframes") or []
             wanted = cfg.faces or position >= recall_from
-            return (_measure_again(info, slot, times, cfg, models, caches) if times and wanted else [], [], times)
+            return (_measure_again(info, slot, times, cfg, models, caches) if times and wanted else [], [], times, None)
         return _measure_slot(info, slot, cfg, models, pixels, caches, neighbours)
 
     measurements = (measure(position, slot) for position, slot in enumerate(slots))
@@ -352,6 +362,16 @@ def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: l
     return [frames[i] for i in chosen.indices]
 
 
+def tracking_frames(frames: Sequence[Frame], keyframes: Sequence[Frame], cfg: DescribeConfig) -> list[Frame]:
+    """The frames of a slot the people, object and hand trackers see: about ``cfg.track_fps`` a
+    second, at most ``cfg.track_frames`` spread evenly over the slot, and the key frames (whose
+    measurements the facts share)."""
+    want = min(cfg.track_frames, max(2, math.ceil(len(frames) * cfg.track_fps / cfg.shot_fps)))
+    picked = {round(i * (len(frames) - 1) / max(1, want - 1)) for i in range(want)} if len(frames) > 1 else {0}
+    times = {f.t for f in keyframes}
+    return [f for i, f in enumerate(frames) if i in picked or f.t in times]
+
+
 def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis]:
     """The key frames (at ``times``) of a slot described before, measured again (or read from the cache)."""
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
@@ -360,8 +380,9 @@ def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis
 
 
 def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
-    """A slot's measured key frames, its dense pixel statistics and the key frames' times; None
-    when no frame of the slot decodes."""
+    """A slot's measured key frames, its dense pixel statistics, the key frames' times and (when a
+    tracking analyser runs) its tracking frames' measurements with the frame's aspect; None when
+    no frame of the slot decodes."""
     with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
         frames = [f for f in stream if slot.start <= f.t <= slot.end]
     if not frames:
@@ -369,8 +390,12 @@ def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
     dense = [FrameAnalysis(t=f.t) for f in frames]
     pixels.analyse([f.image for f in frames], dense)
     keyframes = choose_keyframes(frames, cfg, neighbours)
+    followed = tracking_frames(frames, keyframes, cfg)
+    trackers = [m for m in models if m.name in TRACKING_ANALYSERS]
+    seen = analyse_cached([f.image for f in followed], [f.t for f in followed], trackers, caches or {})
     measured = analyse_cached([f.image for f in keyframes], [f.t for f in keyframes], models, caches or {})
-    return measured, dense, [round(f.t, 3) for f in keyframes]
+    height, width = frames[0].image.shape[:2]
+    return measured, dense, [round(f.t, 3) for f in keyframes], (seen, width / height) if trackers else None
 
 
 def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
@@ -378,11 +403,13 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     if measurement is None:
         tracker.record(())
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
-    measured, dense, times = measurement
+    measured, dense, times, followed = measurement
     scene = _scene_at(scenes, slot.start)
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
-    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene), *character_facts(characters, times, refs)])
+    tracks = track_shots(followed[0], inner_cuts, aspect=followed[1]) if followed is not None else None
+    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks),
+                           *character_facts(characters, times, refs)])
     if writer is not None:
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())

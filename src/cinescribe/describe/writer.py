@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .facts import Fact
+from .facts import NUMBER_WORDS, Fact, verb_forms
 
 if TYPE_CHECKING:
     from .characters import CharacterReferences
@@ -28,7 +28,7 @@ _VERB = {
     "arms raised": ("raises their arms", "raise their arms"),
     "lying down": ("lies down", "lie down"),
 }
-_NUMBER = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six"}
+_NUMBER = {n: w for n, w in NUMBER_WORDS.items() if n > 1}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,28 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _action_clause(action: Fact, expr: Fact | None, is_known: Callable[[str], bool],
+                   short: bool = False) -> tuple[str, str]:
+    """Subject and verb phrase of an ``action`` fact: its count of people (or a hand holding a
+    thing when no person is tracked) and the verb agreeing with it, with the thing it acts on."""
+    count = int(action.evidence.get("count", 1))
+    adj = f"{expr.value} " if expr else ""
+    thing = action.evidence.get("object")
+    if count == 0 and thing:
+        subject = "a hand"
+    elif count == 1:
+        subject = "one" if short else f"{_article(adj or 'p')} {adj}person"
+    elif count in _NUMBER:
+        subject = _NUMBER[count] if short else f"{_NUMBER[count]} {adj}people"
+    else:
+        subject = "a group" if short else f"a group of {adj}people"
+    singular, plural = verb_forms(str(action.value))
+    verb = plural if count > 1 else singular
+    if thing:
+        verb += f" {'the' if is_known('object:' + thing) else _article(thing)} {thing}"
+    return subject, verb
+
+
 def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
              refs: "CharacterReferences | None" = None) -> tuple[str, list[Fact]]:
     """The sentence for ``facts`` and the facts it actually expresses (characters named by ``refs``)."""
@@ -67,6 +89,7 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
     first = {k: v[0] for k, v in by_kind.items()}
     objects = [f for f in by_kind.get("object", [])][:2]
     people, expr, posture = first.get("people"), first.get("expression"), first.get("posture")
+    actions = by_kind.get("action", [])
     text, fade, light, colour = first.get("text"), first.get("fade"), first.get("light"), first.get("colour")
     camera, scale, scene, cuts = first.get("camera"), first.get("scale"), first.get("scene"), first.get("cuts")
 
@@ -85,14 +108,31 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
         subject = _join([refs.phrase(str(f.value)) for f in characters])
         plural = len(characters) > 1
         known = all(str(f.value) in refs.mentioned for f in characters)
+        done = next((a for a in actions if int(a.evidence.get("count", 0)) == len(characters)), None)
         if posture:
             verb = _VERB[str(posture.value)][1 if plural else 0]
+        elif done is not None:
+            used.append(done)
+            verb = _action_clause(done, None, is_known)[1]
+            objects = [o for o in objects if o.value != done.evidence.get("object")]
         else:
             verb = ("remain" if plural else "remains") if known else ("appear" if plural else "appears")
         if expr and not plural:
             used.append(expr)
             extras.append(str(expr.value))
         if objects:
+            extras.append("with " + _join([obj_phrase(o) for o in objects]) + " in view")
+    elif actions:
+        subject, verb = _action_clause(actions[0], expr, is_known)
+        used += [actions[0], *(f for f in (expr,) if f and actions[0].evidence.get("count", 1) > 0)]
+        other = next((a for a in actions[1:] if not set(a.evidence.get("tracks", ())) & set(actions[0].evidence.get("tracks", ()))
+                      and a.evidence.get("object") is None), None)
+        if other is not None:
+            used.append(other)
+            verb += " and " + " ".join(_action_clause(other, None, is_known, short=True))
+        objects = [o for o in objects if o.value not in {a.evidence.get("object") for a in used if a.kind == "action"}]
+        if objects:
+            used += objects
             extras.append("with " + _join([obj_phrase(o) for o in objects]) + " in view")
     elif people:
         used += [people, *(f for f in (expr, posture) if f), *objects]

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_text
 from .analysers import BATCH
-from .analysers.base import ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, PixelStats, Pose, TextLine
+from .analysers.base import ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, Hand, PixelStats, Pose, TextLine
 from .store import FeatureStore, slug
 
 log = logging.getLogger("cinescribe.features")
@@ -55,7 +55,10 @@ def decode_fields(data: Mapping, fa: FrameAnalysis) -> None:
                              d.get("descriptor"), d.get("gender"), d.get("gender_score"), d.get("age"),
                              _tuple(d.get("torso_rgb")), _tuple(d.get("hair_rgb"))) for d in value]
         elif name == "poses":
-            fa.poses = [Pose(d["score"], {k: _tuple(p) for k, p in d["keypoints"].items()}, d.get("posture")) for d in value]
+            fa.poses = [Pose(d["score"], {k: _tuple(p) for k, p in d["keypoints"].items()}, d.get("posture"),
+                             _tuple(d.get("box"))) for d in value]
+        elif name == "hands":
+            fa.hands = [Hand(d["label"], d["score"], _tuple(d["box"])) for d in value]
         elif name == "text":
             fa.text = [TextLine(d["text"], d["score"], _tuple(d["box"])) for d in value]
         elif name == "pixels":
@@ -214,19 +217,16 @@ class LazyAnalyser:
 
 
 def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True,
-                           ocr: bool = True) -> list[LazyAnalyser]:
+                           ocr: bool = True, hands: bool = False) -> list[LazyAnalyser]:
     """The default perception models (as ``default_analysers``), each loaded only when needed."""
     from .analysers import human
     from .analysers.ocr import MODEL_ID as OCR_MODEL_ID
 
     found: list[LazyAnalyser] = []
-    if objects or faces or poses:
-        used = {"objects": [human.OBJECT_MODEL], "faces": [human.FACE_MODEL, human.EMOTION_MODEL, human.IDENTITY_MODEL],
-                "poses": [human.POSE_MODEL]}
-        tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses)) if on]
-        mid = "+".join(human.model_id(m) for t in tasks for m in used[t])
-        found.append(LazyAnalyser(human.HumanAnalyser.name, mid,
-                                  lambda: human.HumanAnalyser(objects=objects, faces=faces, poses=poses)))
+    if objects or faces or poses or hands:
+        tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
+        found.append(LazyAnalyser(human.HumanAnalyser.name, human.tasks_model_id(tasks),
+                                  lambda: human.HumanAnalyser(objects=objects, faces=faces, poses=poses, hands=hands)))
     if ocr:
         def load_ocr():
             from .analysers.ocr import OcrAnalyser

@@ -13,14 +13,15 @@ __all__ = ["Analyser", "FrameAnalysis", "analyse_frames", "default_analysers"]
 BATCH = 8
 
 
-def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True) -> list[Analyser]:
+def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True,
+                      hands: bool = False) -> list[Analyser]:
     """The default perception models for the enabled measurements (loaded now, closed by the caller)."""
     found: list[Analyser] = []
     try:
-        if objects or faces or poses:
+        if objects or faces or poses or hands:
             from .human import HumanAnalyser
 
-            found.append(HumanAnalyser(objects=objects, faces=faces, poses=poses))
+            found.append(HumanAnalyser(objects=objects, faces=faces, poses=poses, hands=hands))
         if ocr:
             from .ocr import OcrAnalyser
 

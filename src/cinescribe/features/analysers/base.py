@@ -56,6 +56,16 @@ class Pose:
     score: float
     keypoints: dict[str, tuple[float, float, float]]
     posture: str | None = None
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One detected hand: ``label`` is the hand-tracking model's class (``"hand"`` open, ``"fist"``)."""
+
+    label: str
+    score: float
+    box: Box
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class FrameAnalysis:
     objects: list[Detection] = field(default_factory=list)
     faces: list[Face] = field(default_factory=list)
     poses: list[Pose] = field(default_factory=list)
+    hands: list[Hand] = field(default_factory=list)
     text: list[TextLine] = field(default_factory=list)
     pixels: PixelStats | None = None
 

