@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cinescribe.errors import InputError
-from cinescribe.features.analysers.base import Detection, Face, FrameAnalysis, PixelStats, Pose, TextLine
+from cinescribe.features.analysers.base import Detection, Face, FrameAnalysis, Hand, PixelStats, Pose, TextLine
 from cinescribe.features.analysis_cache import AnalysisCache, LazyAnalyser, analyse_cached, decode_fields, encode_fields
 from cinescribe.features.encoders.pixels import PixelEncoder
 from cinescribe.features.mad import list_movies, open_mad
@@ -196,7 +196,9 @@ class FakeDetector:
             self.frames += 1
             fa.objects = [Detection("cat", 0.9, (0.1, 0.2, 0.5, 0.6))]
             fa.faces = [Face(0.8, (0.2, 0.2, 0.3, 0.3), "happy", 0.7)]
-            fa.poses = [Pose(0.7, {"nose": (0.5, 0.2, 0.9)}, "standing")]
+            fa.poses = [Pose(0.7, {"nose": (0.5, 0.2, 0.9)}, "standing", (0.4, 0.1, 0.6, 0.9)),
+                        Pose(0.5, {"nose": (0.1, 0.2, 0.9)})]
+            fa.hands = [Hand("fist", 0.45, (0.3, 0.05, 0.43, 0.18))]
             fa.text = [TextLine("EXIT", 0.95, (0.0, 0.0, 0.2, 0.1))]
             fa.pixels = PixelStats(float(image.mean() / 255), 0.3, "red", 0.01, (0.1, -0.2))
 

@@ -6,12 +6,15 @@ walker and a near one read alike. Speeds are net displacements of the foot point
 centre of the box) per second, after removing the camera's own pan (the pixel analyser's
 global shift), so a pan is not a walk.
 
-Thresholds, read off ``vtest.avi`` at 2 frames a second (people 0.1-0.2 of the frame high):
-the group standing and talking by the lamp post moves 0.02-0.10 heights a second (box jitter);
-people walking along the path move 0.35-1.0 heights a second; nobody runs. So
-:data:`WALK_MIN_SPEED` = 0.25 sits well between the two, :data:`STILL_MAX_SPEED` = 0.15 keeps
-"stand" for people measured as still, and :data:`RUN_MIN_SPEED` = 1.6 is above a brisk walk
-(1.4 m/s over 1.7 m is 0.8 heights a second; a run is 3+ m/s, about 2).
+Thresholds, read off ``vtest.avi`` at 2 frames a second (``scripts/track_report.py``; people
+0.06-0.2 of the frame high): people standing still (talking by the lamp post, waiting at the
+path's end) move 0.02-0.10 heights a second (box jitter); people walking across the picture
+0.3-1.2, and those walking towards or away from the camera along the path less across the
+picture (0.14-0.25) while their boxes grow or shrink by 22-31% over the slot. So
+:data:`WALK_MIN_SPEED` = 0.25 heights a second or a height change of :data:`DEPTH_MIN_LOG` (25%)
+is a walk, :data:`STILL_MAX_SPEED` = 0.15 keeps "stand" for people measured as still, and
+:data:`RUN_MIN_SPEED` = 1.6 is above a brisk walk (1.4 m/s over 1.7 m is 0.8 heights a second; a
+run is 3+ m/s, about 2).
 
 Posture changes (sit down, stand up, lie down, fall), arms (raise an arm, reach), bending and
 turning use the MoveNet keypoints of the sightings; each needs two sightings agreeing at each end.

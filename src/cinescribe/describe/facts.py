@@ -51,7 +51,7 @@ POSTURE_WORDS = {
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 # how much an action matters to a listener (a person's own action outranks what is in view)
 ACTION_SALIENCE = {"fall": 0.98, "sit down": 0.96, "stand up": 0.96, "lie down": 0.96, "run": 0.95,
-                   "hold": 0.95, "lift": 0.96, "enter": 0.94, "leave": 0.94, "walk": 0.93,
+                   "hold": 0.95, "lift": 0.96, "walk": 0.94, "enter": 0.93, "leave": 0.93,
                    "face each other": 0.92, "raise an arm": 0.92, "reach": 0.9, "bend": 0.9, "turn": 0.88,
                    "approach": 0.86, "move away": 0.86, "stand": 0.62, "sit": 0.62, "lie": 0.62}
 
