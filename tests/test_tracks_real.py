@@ -70,3 +70,46 @@ def test_cup_clip_has_a_hand_track_and_no_false_held_thing():
     tracks = track_slot(measured, aspect=shape[1] / shape[0])
     assert tracks.confirmed_hands
     assert not [a for a in slot_actions(tracks) if a.verb in ("hold", "lift")]
+
+
+def _moving_photo(steps: int, place) -> list:
+    """Frames (640x360) of the astronaut photo (a real person, from scikit-image) pasted on a grey
+    background; ``place(i)`` gives frame ``i``'s left x and photo height in pixels (x may run off
+    either edge)."""
+    import numpy as np
+    from PIL import Image
+
+    from cinescribe.demo import sample_photo
+
+    person = Image.fromarray(sample_photo("astronaut.png"))
+    frames = []
+    for i in range(steps):
+        x, h = place(i)
+        canvas = Image.new("RGB", (640, 360), (128, 132, 120))
+        canvas.paste(person.resize((h, h)), (int(x), 360 - h))
+        frames.append(np.asarray(canvas))
+    return frames
+
+
+def _track_photo(frames):
+    with HumanAnalyser(objects=True, faces=False, poses=True) as human:
+        measured = analyse_frames(frames, [i / 2 for i in range(len(frames))], [human])
+    tracks = track_slot(measured, aspect=640 / 360)
+    return tracks, slot_actions(tracks)
+
+
+def test_a_person_moved_across_enters_crosses_and_leaves():
+    # generated: off the left edge at first, then across at 0.9 heights a second, gone off the right
+    frames = _moving_photo(12, lambda i: (-150 + 75 * i if i else -400, 200))
+    tracks, actions = _track_photo(frames)
+    assert len(tracks.confirmed_people) == 1, [t.evidence() for t in tracks.people]
+    verbs = {a.verb: a for a in actions}
+    assert verbs["enter"].direction == "left" and verbs["leave"].direction == "right"
+    assert verbs["walk"].direction == "right"
+
+
+def test_a_person_growing_approaches():
+    # generated: the same photo growing from 120 to 330 px high, centred: coming towards the camera
+    frames = _moving_photo(8, lambda i: (320 - (120 + 30 * i) / 2, 120 + 30 * i))
+    _, actions = _track_photo(frames)
+    assert "approach" in {a.verb for a in actions} and "move away" not in {a.verb for a in actions}

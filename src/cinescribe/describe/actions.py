@@ -92,7 +92,11 @@ def motion(track: Track, aspect: float, shift: tuple[float, float] = (0.0, 0.0))
     span = max(t1 - t0, 1e-6)
     dx = ((x1 - x0) / span - shift[0]) * aspect / height
     dy = ((y1 - y0) / span - shift[1]) / height
-    depth = math.log(median(s.height for s in late) / median(s.height for s in early))
+    whole = [s for s in track.sightings if _touches(s.box) is None]  # a box cut by the frame's edge grows as one enters
+    depth = 0.0
+    if len(whole) >= 2 and whole[-1].t - whole[0].t >= MIN_DURATION:
+        k = max(1, len(whole) // 3)
+        depth = math.log(median(s.height for s in whole[-k:]) / median(s.height for s in whole[:k]))
     return {"speed": math.hypot(dx, dy), "dx": dx, "dy": dy, "depth": depth, "duration": duration}
 
 
