@@ -188,3 +188,49 @@ def test_a_new_script_keeps_the_score_tracks_of_the_same_video(speech_video, fad
     shutil.copyfile(fade_video.path, other)  # another video under the same name: its old tracks do not apply
     _, paths = describe_to_folder(other, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
     assert "tracks" not in json.loads(paths["json"].read_text())
+
+
+class FakeWalker:
+    """Stands in for the human analyser: one person walking right at 0.4 heights a second."""
+
+    name = "human"
+    model_id = "test/fake-walker"
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def analyse(self, images, out):
+        for fa in out:
+            self.times.append(fa.t)
+            x = 0.05 + 0.09 * (fa.t % 10)
+            fa.objects.append(Detection("person", 0.7, (x, 0.4, x + 0.08, 0.8)))
+
+    def close(self):
+        pass
+
+
+def test_tracked_people_and_their_walk_reach_the_script(speech_video):
+    walker = FakeWalker()
+    script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[walker])
+    walks = [(d, f) for d in script.descriptions for f in d.considered if f.key == "action:walk"]
+    assert walks, [d.text for d in script.descriptions]
+    for d, fact in walks:
+        assert fact.evidence["direction"] == "right" and fact.evidence["tracks"]
+        # one person per shot: a slot spanning a cut counts the walker once per shot (not followed across it)
+        people = next(f for f in d.considered if f.kind == "people")
+        assert people.value == len(people.evidence["tracks"]) >= fact.evidence["count"] >= 1
+    assert any("person walks" in d.text for d in script.descriptions), [d.text for d in script.descriptions]
+    # the tracker saw about two frames a second, more than the key frames alone
+    assert len(set(walker.times)) > sum(len(d.keyframes) for d in script.descriptions)
+
+
+def test_tracking_frames_are_about_two_a_second_with_the_key_frames():
+    from cinescribe.describe.pipeline import tracking_frames
+
+    frames = _frames([(10 * i, 0, 0) for i in range(32)])  # 8 s at 4 fps
+    keyframes = [frames[1], frames[17], frames[30]]
+    chosen = tracking_frames(frames, keyframes, DescribeConfig())
+    assert all(k in chosen for k in keyframes)
+    assert 16 <= len(chosen) <= 19 and chosen[0] is frames[0] and chosen[-1] is frames[-1]
+    few = tracking_frames(frames, keyframes, DescribeConfig(track_frames=4))
+    assert len(few) <= 4 + 3
