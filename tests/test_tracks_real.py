@@ -86,7 +86,7 @@ def _moving_photo(steps: int, place) -> list:
     for i in range(steps):
         x, h = place(i)
         canvas = Image.new("RGB", (640, 360), (128, 132, 120))
-        canvas.paste(person.resize((h, h)), (int(x), 360 - h))
+        canvas.paste(person.resize((h, h)), (int(x), 350 - h))  # feet clear of the bottom edge
         frames.append(np.asarray(canvas))
     return frames
 
