@@ -276,12 +276,12 @@ def person_actions(track: Track, aspect: float, shift: tuple[float, float] = (0.
         inward = {"left": m["dx"] > 0, "right": m["dx"] < 0, "bottom": m["dy"] < 0 or m["depth"] < 0,
                   "top": m["dy"] > 0}[edge]
         if inward:
-            out.append(Action("enter", one, frames, direction=edge, measure={"edge": edge, "box": first.box}))
+            out.append(Action("enter", one, frames, direction=edge, measure={"edge": edge, "box": list(first.box)}))
     if last_t is not None and track.end < last_t - 1e-6 and (edge := _touches(last.box)):
         outward = {"left": m["dx"] < 0, "right": m["dx"] > 0, "bottom": m["dy"] > 0 or m["depth"] > 0,
                    "top": m["dy"] < 0}[edge]
         if outward:
-            out.append(Action("leave", one, frames, direction=edge, measure={"edge": edge, "box": last.box}))
+            out.append(Action("leave", one, frames, direction=edge, measure={"edge": edge, "box": list(last.box)}))
     return out
 
 
