@@ -299,3 +299,12 @@ def test_a_hand_alone_is_said_and_hidden_with_people():
     with_person = slot_facts([], [], tracks=track_slot(frames_of([[dict(x=0.3, feet=0.8, h=0.3)]] * 8, extra=add),
                                                        ASPECT))
     assert "object:hand" not in {f.key for f in with_person}
+
+
+def test_a_hold_is_not_given_to_a_person_elsewhere_in_the_frame():
+    def add(i, fa):
+        fa.objects.append(Detection("bottle", 0.5, (0.45, 0.35, 0.55, 0.65)))
+        fa.hands.append(Hand("fist", 0.45, (0.52, 0.45, 0.62, 0.55)))
+    frames = frames_of([[dict(x=0.1, feet=0.9, h=0.3)]] * 8, extra=add)  # a person far to the left
+    hold = verbs(frames)["hold"][0]
+    assert hold.people == 0

@@ -316,11 +316,21 @@ def _near(hand: Sighting, thing: Sighting) -> bool:
     return iou(hand.box, (x0 - gx, y0 - gy, x1 + gx, y1 + gy)) > 0
 
 
+def _owners(hand: Track, people: Sequence[Track]) -> tuple[int, ...]:
+    """The people whose box holds the hand's box in most of the frames both are seen in."""
+    owners = []
+    for person in people:
+        at = {s.t: s for s in person.sightings}
+        common = [(h, at[h.t]) for h in hand.sightings if h.t in at]
+        if common and sum(iou(h.box, p.box) > 0 for h, p in common) * 2 > len(common):
+            owners.append(person.id)
+    return tuple(owners)
+
+
 def hand_actions(tracks: SlotTracks) -> list[Action]:
     """``hold`` (a hand track next to a holdable object track in most of their common frames)
     and ``lift`` (the held object rising by :data:`LIFT_MIN` of the frame while held)."""
     out = []
-    people = tuple(t.id for t in tracks.confirmed_people)
     for thing in tracks.confirmed_objects:
         if thing.label not in HOLDABLE:
             continue
@@ -330,14 +340,15 @@ def hand_actions(tracks: SlotTracks) -> list[Action]:
             held = [(h, o) for h, o in common if _near(h, o)]
             if len(held) < 2 or len(held) * 2 <= len(common):
                 continue
-            ids = (*people[:1], hand.id, thing.id)
+            people = _owners(hand, tracks.confirmed_people)[:1]
+            ids = (*people, hand.id, thing.id)
             frames = tuple(round(h.t, 3) for h, _ in held)
-            out.append(Action("hold", ids, frames, object=thing.label, people=len(people[:1]),
+            out.append(Action("hold", ids, frames, object=thing.label, people=len(people),
                               measure={"hand": hand.id, "object": thing.id, "frames_held": len(held)}))
             k = max(1, len(held) // 3)
             rise = mean(o.centre[1] for _, o in held[:k]) - mean(o.centre[1] for _, o in held[-k:])
             if rise >= LIFT_MIN:
-                out.append(Action("lift", ids, frames, object=thing.label, direction="up",
+                out.append(Action("lift", ids, frames, object=thing.label, direction="up", people=len(people),
                                   measure={"rise": round(rise, 3)}))
     return out
 

@@ -130,7 +130,9 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
         if other is not None:
             used.append(other)
             verb += " and " + " ".join(_action_clause(other, None, is_known, short=True))
-        objects = [o for o in objects if o.value not in {a.evidence.get("object") for a in used if a.kind == "action"}]
+        held = {a.evidence.get("object") for a in used if a.kind == "action"}
+        used += [o for o in objects if o.value in held]  # said as what is held
+        objects = [o for o in objects if o.value not in held]
         if objects:
             used += objects
             extras.append("with " + _join([obj_phrase(o) for o in objects]) + " in view")
