@@ -126,7 +126,7 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
         subject, verb = _action_clause(actions[0], expr, is_known)
         used += [actions[0], *(f for f in (expr,) if f and actions[0].evidence.get("count", 1) > 0)]
         other = next((a for a in actions[1:] if not set(a.evidence.get("tracks", ())) & set(actions[0].evidence.get("tracks", ()))
-                      and a.evidence.get("object") is None), None)
+                      and a.evidence.get("object") is None and actions[0].evidence.get("count", 1) > 0), None)
         if other is not None:
             used.append(other)
             verb += " and " + " ".join(_action_clause(other, None, is_known, short=True))
