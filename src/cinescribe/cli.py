@@ -32,7 +32,8 @@ WordsPerSecond = Annotated[float, typer.Option(callback=_finite, help="Speaking 
 SpeechMargin = Annotated[float, typer.Option(callback=_finite, help="Seconds kept clear of dialogue on each side of an AD.")]
 MaxSlot = Annotated[float, typer.Option(callback=_finite, help="Gaps longer than this are split at shot cuts.")]
 Vad = Annotated[str, typer.Option(help="Speech-activity backend: silero or energy.")]
-ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second sampled for cut detection and light/motion.")]
+ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second of the slots' frames (light, motion, "
+                                        "key frames), and of the content and threshold cut detectors.")]
 Keyframes = Annotated[int, typer.Option(help="Frames per slot measured by the perception models.")]
 KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen: uniform (centres of equal parts), "
                                                "events (DynFocus-style, one per visual event) or redundancy.")]
@@ -49,12 +50,15 @@ PolishModel = Annotated[Optional[Path], typer.Option("--polish-model", help="Pol
 ADModelDir = Annotated[Optional[Path], typer.Option("--model", help="A trained AD model folder (cinescribe train / "
                                                     "scripts/train_default.py); its ADs are written by the model, "
                                                     "not constrained to the measured facts.")]
+Shots = Annotated[str, typer.Option(help="Shot-cut detector: transnetv2 (the TransNetV2 network, every frame), "
+                                     "content (colour histograms at --shot-fps) or threshold (fades only).")]
 ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
                                                    "is no longer where the model was trained with it.")]
 
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
-                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None):
+                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None,
+                     shots="transnetv2"):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -67,6 +71,7 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
         model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
         cast=str(cast.resolve()) if cast else "",
+        shots=shots,
     )
 
 app = typer.Typer(
@@ -148,6 +153,7 @@ def describe(
     cast: Optional[Path] = typer.Option(None, "--cast", help="The cast: a folder of NAME/photo.jpg, or a JSON file "
                                         "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo "
                                         "are called by that name."),
+    shots: Shots = "transnetv2",
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
@@ -156,7 +162,7 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast)
+                           model_lm, cast, shots)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)

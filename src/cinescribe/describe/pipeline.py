@@ -1,9 +1,11 @@
 """``describe``: one video in, an AD script out.
 
-The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; one
-streamed decode pass at ``shot_fps`` (frames of at most 256 px) for shot cuts and
-scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames decoded at
-``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them chosen by
+The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; ONE
+streamed decode pass (:class:`~cinescribe.media.framepass.FramePass`) that feeds the shot
+detector ``shots`` at its own rate and size (TransNetV2: every 2nd frame at 48x27) and spools
+the frames of the dialogue gaps at ``shot_fps`` and ``max_side`` to a temporary file (memory
+stays flat for any length); cuts and scenes; slots planned in the dialogue gaps; then, per slot,
+the slot's frames read back from the spool for pixel statistics, ``keyframes`` of them chosen by
 ``keyframe_selector`` (:mod:`cinescribe.features.keyframes`; default uniform: on the demo, the
 events selector spent two of three frames on a 0.4 s tail after a cut and lost a face) and
 measured by the perception models; the faces of all slots' key frames are grouped into
@@ -19,6 +21,7 @@ Bad input raises :class:`InputError` before any output is written.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import platform
 import time
@@ -39,13 +42,14 @@ from ..features.store import FeatureStore
 from ..media.audio import extract_audio
 from ..media.dialogue import dialogue_intervals
 from ..media.fingerprint import fingerprint
-from ..media.frames import Frame, sample_frames
+from ..media.framepass import FramePass, FrameSpool, Tap
+from ..media.frames import Frame
 from ..media.probe import MediaInfo, probe
-from ..media.shots import Scene, group_scenes, make_detector
+from ..media.shots import DETECTORS, Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
 from ..media.vad import BACKENDS, detect_speech
 from ..progress import progress_bar
-from ..timeline import Interval
+from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
 from .facts import slot_facts
 from .novelty import NoveltyTracker
@@ -59,7 +63,6 @@ AUDIO_RATE = 16000
 POLISH_PACKAGED = "gemma3-270m"
 LEARNED_REASON = ("written by the AD model from the key frames' perception vectors, "
                   "not constrained to the measured facts")
-SHOT_SIDE = 256
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class DescribeConfig:
     model: str = ""
     model_lm: str = ""
     cast: str = ""
+    shots: str = "transnetv2"
 
     def validate(self) -> None:
         self.planner.validate()
@@ -112,6 +116,8 @@ class DescribeConfig:
             from .cast import read_cast
 
             read_cast(self.cast)
+        if self.shots not in DETECTORS:
+            raise InputError(f"unknown --shots {self.shots!r}; choose one of: {', '.join(sorted(DETECTORS))}")
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
@@ -136,16 +142,34 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
     return speech, cues, dialogue_intervals(speech, cues)
 
 
-def _shots(info: MediaInfo, cfg: DescribeConfig):
-    detector = make_detector("content")
-    with progress_bar("Shot cuts", total=round(info.duration, 1)) as bar:
-        with sample_frames(info.path, cfg.shot_fps, max_side=SHOT_SIDE) as frames:
-            for frame in frames:
-                detector.push(frame)
-                bar.update(round(frame.t, 1))
+def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interval]):
+    """The one decode pass: shot cuts and scenes, and the dialogue gaps' frames spooled for the slots."""
+    detector = make_detector(cfg.shots)
+    gaps = [g for g in complement(dialogue, 0.0, info.duration) if g.duration >= cfg.planner.min_gap]
+    spool = FrameSpool()
+    try:
+        taps = [detector.tap(cfg.shot_fps), Tap(fps=cfg.shot_fps, max_side=cfg.max_side, keep=lambda t: _inside(gaps, t))]
+        with progress_bar("Decoding: shot cuts, slot frames", total=round(info.duration, 1)) as bar:
+            with FramePass(info.path, taps) as stream:
+                for tap, frame in stream:
+                    if tap == 0:
+                        detector.push(frame)
+                        bar.update(round(frame.t, 1))
+                    else:
+                        spool.add(frame)
+        detector.finish()
+    except BaseException:
+        spool.close()
+        raise
     shots = detector.shots(info.duration)
     scenes = group_scenes(shots, detector.shot_features())
-    return detector.cuts(), shots, scenes
+    return detector.cuts(), shots, scenes, spool
+
+
+def _inside(spans: Sequence[Interval], t: float) -> bool:
+    """Whether ``t`` lies in one of the sorted, disjoint ``spans`` (ends included)."""
+    i = bisect.bisect_right([s.start for s in spans], t) - 1
+    return i >= 0 and t <= spans[i].end
 
 
 def _scene_at(scenes: Sequence[Scene], t: float) -> int | None:
@@ -196,7 +220,7 @@ def describe_video(
     if not info.has_audio:
         log.warning(warnings[-1])
     lap("dialogue")
-    cuts, shots, scenes = _shots(info, cfg)
+    cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue)
     lap("shots")
     slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
     log.info(f"{len(dialogue)} dialogue intervals, {len(shots)} shots, {len(scenes)} scenes, {len(slots)} AD slots")
@@ -238,8 +262,9 @@ def describe_video(
         if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
             times = done[slot.index].get("keyframes") or []
             wanted = cfg.faces or position >= recall_from
-            return (_measure_again(info, slot, times, cfg, models, caches) if times and wanted else [], [], times)
-        return _measure_slot(info, slot, cfg, models, pixels, caches, neighbours)
+            return (_measure_again(spool.frames(slot.start, slot.end), times, models, caches)
+                    if times and wanted else [], [], times)
+        return _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
 
     measurements = (measure(position, slot) for position, slot in enumerate(slots))
     characters = []
@@ -273,6 +298,7 @@ def describe_video(
                 previous_scene = _scene_at(scenes, slot.start)
                 bar.advance()
     finally:
+        spool.close()
         if journal:
             journal.close()
         if own:
@@ -299,7 +325,7 @@ def describe_video(
             **model_ids,
             pixels.name: pixels.model_id,
             "vad": f"{cfg.vad}" + (f" (silero-vad {_package_version('silero-vad')})" if cfg.vad == "silero" else ""),
-            "shots": "content",
+            "shots": cfg.shots,
         },
         config=asdict(cfg),
         warnings=warnings,
@@ -352,18 +378,15 @@ def choose_keyframes(frames: Sequence[Frame], cfg: DescribeConfig, neighbours: l
     return [frames[i] for i in chosen.indices]
 
 
-def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis]:
+def _measure_again(frames: Sequence[Frame], times, models, caches) -> list[FrameAnalysis]:
     """The key frames (at ``times``) of a slot described before, measured again (or read from the cache)."""
-    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
-        frames = [f for f in stream if round(f.t, 3) in times]
+    frames = [f for f in frames if round(f.t, 3) in times]
     return analyse_cached([f.image for f in frames], [f.t for f in frames], models, caches or {})
 
 
-def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
-    """A slot's measured key frames, its dense pixel statistics and the key frames' times; None
-    when no frame of the slot decodes."""
-    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
-        frames = [f for f in stream if slot.start <= f.t <= slot.end]
+def _measure_slot(frames: Sequence[Frame], slot, cfg, models, pixels, caches, neighbours):
+    """A slot's measured key frames, its dense pixel statistics and the key frames' times, from its
+    frames (at ``cfg.shot_fps`` and ``cfg.max_side``, from the decode pass); None when it has none."""
     if not frames:
         return None
     dense = [FrameAnalysis(t=f.t) for f in frames]

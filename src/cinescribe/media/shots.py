@@ -1,13 +1,18 @@
 """Shot cuts and scenes from sampled frames, computed as a stream.
 
 Input: :class:`~cinescribe.media.frames.Frame` objects pushed one at a time into a
-:class:`ShotDetector` (so one decode pass can feed several consumers).  Output: cut
+:class:`ShotDetector` (so one decode pass can feed several consumers; :meth:`ShotDetector.tap`
+says at what rate and size), then :meth:`ShotDetector.finish` at the end.  Output: cut
 times (seconds), :class:`Shot` spans, per-shot mean colour histograms, and -- via
 :func:`group_scenes` -- :class:`Scene` groups of shots.
 
 Detectors, chosen by name with :func:`make_detector` (PySceneDetect-style):
 
-* ``content`` (default): each frame becomes a small colour signature: a
+* ``transnetv2`` (default): the TransNetV2 network (:mod:`.transnet`) on every decoded frame at
+  48x27; see :class:`TransNetDetector`.  On the labelled cut set of ``benchmarks/cutset.py``
+  (real clips, montages, dissolves) it is the only detector that finds cuts between shots of
+  one place in one light (``benchmarks/bench_cuts.py``).
+* ``content``: each frame becomes a small colour signature: a
   saturation-weighted hue histogram, a saturation histogram and a histogram of value
   relative to the frame's mean value.  All three are unchanged when brightness is
   scaled, so fades and exposure changes score low.  The score of a frame is the mean
@@ -38,9 +43,11 @@ from typing import Callable, Iterable, Protocol, Sequence
 import cv2
 import numpy as np
 
+from .framepass import Tap
 from .frames import Frame
 
 HUE_BINS, SAT_BINS, VAL_BINS = 16, 8, 12
+SIDE = 256  # longer side of the frames the histogram detectors are fed
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,9 @@ class ShotDetector(Protocol):
 
     name: str
 
+    def tap(self, fps: float) -> Tap:
+        """The frames this detector wants from the decode pass (``fps``: the pass's sampling rate)."""
+
     def push(self, frame: Frame) -> float | None:
         """Feed the next frame; return a cut time if this frame confirms one."""
 
@@ -163,6 +173,9 @@ class _Base:
         self._cuts.append(t)
         self._open_shot()
         return t
+
+    def tap(self, fps: float) -> Tap:
+        return Tap(fps=fps, max_side=SIDE)
 
     def finish(self) -> float | None:
         return None
@@ -312,6 +325,11 @@ class TransNetDetector(_Base):
         self._scorer = TransNetScorer(_shared_transnet(load_transnet))
         self._waiting: list[tuple[float, np.ndarray, float]] = []  # frames pushed, not yet scored
         self._run: list[tuple[float, float]] = []  # (t, p) of the current run above threshold
+
+    def tap(self, fps: float) -> Tap:
+        from .transnet import HEIGHT, WIDTH
+
+        return Tap(fps=self.fps, size=(WIDTH, HEIGHT))
 
     def push(self, frame: Frame) -> float | None:
         from .transnet import HEIGHT, WIDTH
