@@ -108,7 +108,7 @@ def pyscenedetect(cls_name: str, **options) -> Callable[[Case], Callable]:
 
 
 VARIANTS = [
-    Variant("transnetv2", ours("transnetv2"), size=(48, 27)),
+    Variant("transnetv2 every frame", ours("transnetv2"), size=(48, 27)),
     Variant("transnetv2 every 2nd", ours("transnetv2"), every=2, size=(48, 27)),
     Variant("transnetv2 every 3rd", ours("transnetv2"), every=3, size=(48, 27)),
     Variant("content 4 fps", ours("content"), fps=4.0),

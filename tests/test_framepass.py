@@ -11,15 +11,17 @@ from cinescribe.media.frames import Frame, sample_frames
 
 
 def test_each_tap_gets_what_a_stream_of_its_own_would(speech_video):
-    taps = [Tap(fps=None, size=(48, 27)), Tap(fps=4.0, max_side=320), Tap(fps=2.0, max_side=160, keep=lambda t: 3 <= t <= 5)]
-    got: list[list[Frame]] = [[], [], []]
+    taps = [Tap(fps=None, size=(48, 27)), Tap(fps=4.0, max_side=320), Tap(fps=2.0, max_side=160, keep=lambda t: 3 <= t <= 5),
+            Tap(fps=None, size=(48, 27), every=2)]
+    got: list[list[Frame]] = [[], [], [], []]
     with FramePass(speech_video.path, taps) as stream:
         for i, frame in stream:
             got[i].append(frame)
         decoded = stream.decoded
     assert decoded == round(speech_video.duration * speech_video.fps)  # every frame decoded once
-    every, four, two = got
+    every, four, two, second = got
     assert len(every) == decoded and every[0].image.shape == (27, 48, 3)
+    assert [f.t for f in second] == [f.t for f in every[::2]]
     assert np.all(np.diff([f.t for f in every]) > 0)
     alone = list(sample_frames(speech_video.path, 4.0, max_side=320))
     assert [(f.index, f.t) for f in four] == [(f.index, f.t) for f in alone]
@@ -31,6 +33,8 @@ def test_each_tap_gets_what_a_stream_of_its_own_would(speech_video):
 def test_bad_tap_rate(speech_video):
     with pytest.raises(InputError, match="positive"):
         FramePass(speech_video.path, [Tap(fps=-1.0)])
+    with pytest.raises(InputError, match="n >= 1"):
+        FramePass(speech_video.path, [Tap(every=0)])
 
 
 def test_spool_reads_back_its_frames_and_deletes_its_file(speech_video):

@@ -34,7 +34,7 @@ log = logging.getLogger("cinescribe.media")
 
 @dataclass(frozen=True)
 class Tap:
-    """A consumer's view: ``fps`` (None = every decoded frame), size, and which times it wants.
+    """A consumer's view: ``fps`` (None = every ``every``-th decoded frame), size, and which times it wants.
 
     ``size`` = exact ``(width, height)`` of the picture before rotation (the detector's 48x27),
     else the longer side is at most ``max_side``.  ``keep(t)`` false: the frame is skipped.
@@ -44,6 +44,7 @@ class Tap:
     max_side: int | None = 640
     size: tuple[int, int] | None = None
     keep: Callable[[float], bool] | None = None
+    every: int = 1
 
 
 class FramePass(FrameStream):
@@ -53,6 +54,8 @@ class FramePass(FrameStream):
         for tap in taps:
             if tap.fps is not None and not tap.fps > 0:
                 raise InputError(f"frame sampling rate must be a positive number (got {tap.fps})")
+            if tap.every < 1:
+                raise InputError(f"a frame tap takes every n-th frame with n >= 1 (got {tap.every})")
         self.taps = list(taps)
         self.decoded = 0
         super().__init__(path, fps=max([t.fps for t in taps if t.fps] or [1.0]), max_side=None)
@@ -80,7 +83,10 @@ class FramePass(FrameStream):
                 t = frame.time if frame.time is not None else t + 2 * half_frame(self._container, self.fps)
                 self.decoded += 1
                 for i, (tap, sampler) in enumerate(zip(self.taps, samplers)):
-                    picks = [(n, t, frame)] if sampler is None else sampler.feed(t, frame)
+                    if sampler is None:
+                        picks = [(n, t, frame)] if n % tap.every == 0 else []
+                    else:
+                        picks = sampler.feed(t, frame)
                     for k, pt, pf in picks:
                         if tap.keep is None or tap.keep(pt):
                             yield i, Frame(k, pt, picture(tap, pt, pf))
