@@ -42,6 +42,8 @@ Objects = Annotated[bool, typer.Option("--objects/--no-objects", help="Detect ob
 Faces = Annotated[bool, typer.Option("--faces/--no-faces", help="Detect faces and their expression.")]
 Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose.")]
 Ocr = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read on-screen text.")]
+Setting = Annotated[bool, typer.Option("--setting/--no-setting", help="Classify frames (ImageNet) and measure "
+                                       "greenery for the setting, indoors/outdoors and day/night.")]
 Formats = Annotated[str, typer.Option(help="Comma-separated output formats: json, vtt, srt.")]
 Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
                                       "constrained to the words of its facts.")]
@@ -58,7 +60,7 @@ ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The langu
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
                      max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None,
-                     shots="transnetv2"):
+                     shots="transnetv2", setting=True):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -67,7 +69,7 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
                               speech_margin=speech_margin, max_slot=max_slot),
         shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
-        objects=objects, faces=faces, poses=poses, ocr=ocr,
+        objects=objects, faces=faces, poses=poses, ocr=ocr, setting=setting,
         polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
         model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
         cast=str(cast.resolve()) if cast else "",
@@ -145,6 +147,7 @@ def describe(
     faces: Faces = True,
     poses: Poses = True,
     ocr: Ocr = True,
+    setting: Setting = True,
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
@@ -162,7 +165,7 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast, shots)
+                           model_lm, cast, shots, setting)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
@@ -235,7 +238,7 @@ def serve(
 @app.command()
 def extract(
     video: Path = typer.Argument(..., help="The video whose frame features to extract."),
-    encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
+    encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
     fps: float = typer.Option(4.0, callback=_finite, help="Frames per second to sample."),
     max_side: int = typer.Option(256, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: features/ in $CINESCRIBE_CACHE or ~/.cache/cinescribe)."),
@@ -274,6 +277,7 @@ def batch(
     faces: Faces = True,
     poses: Poses = True,
     ocr: Ocr = True,
+    setting: Setting = True,
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
@@ -281,7 +285,7 @@ def batch(
     model_lm: ADModelLM = None,
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
-    encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
+    encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE."),
     extract_fps: float = typer.Option(4.0, callback=_finite, help="Frames per second sampled by --extract."),
     extract_max_side: int = typer.Option(256, help="Longest side, in pixels, of the frames --extract encodes."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: $CINESCRIBE_CACHE or "
@@ -301,7 +305,7 @@ def batch(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm)
+                           model_lm, setting=setting)
     options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
                            gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
                            cache=str(cache.resolve()) if cache else None)

@@ -54,7 +54,8 @@ class Fact:
     """One measured, sayable fact about a slot.
 
     ``kind`` groups facts (``people``, ``object``, ``expression``, ``posture``,
-    ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``);
+    ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``,
+    ``setting``, ``place``, ``daylight``: :mod:`.setting`);
     ``key`` identifies the fact across slots (used for novelty); ``value`` is what the
     writer realises (a label, a count, a quoted text); ``words`` are the content words
     the fact licenses.
@@ -262,6 +263,8 @@ def slot_facts(
     new_scene: int | None = None,
 ) -> list[Fact]:
     """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens."""
+    from .setting import setting_facts, thing_facts  # setting builds on Fact
+
     facts = [
         *people_facts(keyframes),
         *expression_facts(keyframes),
@@ -270,6 +273,8 @@ def slot_facts(
         *scale_facts(keyframes),
         *text_facts(keyframes),
         *pixel_facts(dense),
+        *setting_facts(keyframes, dense),
+        *thing_facts(keyframes),
     ]
     if new_scene is not None:
         facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("new", "scene", "changes"), 0.3, {"scene": new_scene}))

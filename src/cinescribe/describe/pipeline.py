@@ -79,6 +79,7 @@ class DescribeConfig:
     faces: bool = True
     poses: bool = True
     ocr: bool = True
+    setting: bool = True
     keyframe_selector: str = "uniform"
     polish: str = ""
     model: str = ""
@@ -232,7 +233,8 @@ def describe_video(
     pending = [s for s in slots if s.index not in done]
     models: list[Analyser] = []
     polisher = writer = None
-    models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr) if own else list(analysers)
+    models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr,
+                                    setting=cfg.setting) if own else list(analysers)
     if pending:
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()

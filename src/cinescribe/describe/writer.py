@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .facts import Fact
+from .setting import place_phrase
 
 if TYPE_CHECKING:
     from .characters import CharacterReferences
 
 FUNCTION_WORDS = frozenset(
     "a an the and with in on of to from as then their is are appears appear remains remain "
-    "screen view picture words mostly".split()
+    "screen view picture words mostly at by beside inside".split()
 )
 _VERB = {
     # posture -> (singular, plural)
@@ -69,6 +70,7 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
     people, expr, posture = first.get("people"), first.get("expression"), first.get("posture")
     text, fade, light, colour = first.get("text"), first.get("fade"), first.get("light"), first.get("colour")
     camera, scale, scene, cuts = first.get("camera"), first.get("scale"), first.get("scene"), first.get("cuts")
+    where, where_facts = place_phrase(facts)
 
     def obj_phrase(f: Fact) -> str:
         return f"the {f.value}" if is_known(f.key) else f"{_article(str(f.value))} {f.value}"
@@ -135,8 +137,13 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool],
     elif scene:
         used.append(scene)
         subject, verb = "the scene", "changes"
+    if not subject and where:
+        return where[0].upper() + where[1:] + ".", where_facts
     if not subject:
         return "", []
+    if where:
+        used += where_facts
+        extras.insert(0, where)
     if text and not text_used:
         used.append(text)
         extras.append(f'the words "{text.value}" on screen')

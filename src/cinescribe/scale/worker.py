@@ -73,7 +73,8 @@ class VideoWorker:
         needed), kept for later videos."""
         if self._models is None:
             c = self.cfg
-            self._models = lazy_default_analysers(objects=c.objects, faces=c.faces, poses=c.poses, ocr=c.ocr)
+            self._models = lazy_default_analysers(objects=c.objects, faces=c.faces, poses=c.poses, ocr=c.ocr,
+                                                  setting=c.setting)
         return self._models
 
     def encoder(self, spec: str) -> FrameEncoder:

@@ -13,7 +13,8 @@ __all__ = ["Analyser", "FrameAnalysis", "analyse_frames", "default_analysers"]
 BATCH = 8
 
 
-def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True) -> list[Analyser]:
+def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True,
+                      setting: bool = True) -> list[Analyser]:
     """The default perception models for the enabled measurements (loaded now, closed by the caller)."""
     found: list[Analyser] = []
     try:
@@ -25,6 +26,10 @@ def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool =
             from .ocr import OcrAnalyser
 
             found.append(OcrAnalyser())
+        if setting:
+            from .imagenet import ImageNetAnalyser
+
+            found.append(ImageNetAnalyser())
     except BaseException:
         for a in found:
             a.close()
