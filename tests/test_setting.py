@@ -112,9 +112,32 @@ def test_daylight_is_said_only_outdoors_and_when_measured(brightness, daylight):
     assert "daylight" not in by_kind(setting.setting_facts(coco([("couch", 0.6)]), []))
 
 
-def test_foliage_is_not_a_lawn():
-    assert setting.setting_facts([], dense(0.65, ground=0.41, texture=0.135)) == []
+def test_foliage_or_a_flat_green_card_is_not_a_lawn():
+    assert setting.setting_facts([], dense(0.65, ground=0.41, texture=0.135)) == []  # tree.avi's foliage
     assert setting.setting_facts([], dense(0.5, ground=0.2, texture=0.05)) == []
+    assert setting.setting_facts([], dense(0.5, ground=1.0, texture=0.004)) == []
+
+
+def test_green_card_video_frames_are_not_a_lawn():
+    import numpy as np
+
+    from cinescribe.features.analysers.pixels import PixelAnalyser
+
+    card = np.zeros((120, 160, 3), np.uint8)
+    card[:] = (40, 160, 60)
+    noisy = np.clip(card + np.random.default_rng(0).normal(0, 2, card.shape), 0, 255).astype(np.uint8)
+    frames = [FrameAnalysis(t=0.0), FrameAnalysis(t=0.25)]
+    PixelAnalyser().analyse([card, noisy], frames)
+    assert all(f.pixels.green_ground == 1.0 and f.pixels.green_texture < setting.LAWN_MIN_TEXTURE for f in frames)
+    assert setting.setting_facts([], frames) == []
+
+
+def test_no_setting_switch_drops_the_facts():
+    keyframes = frames_with({"pole": 0.5}, {"pole": 0.4})
+    kinds = {f.kind for f in slot_facts(keyframes, dense(0.47))}
+    assert {"setting", "place", "daylight", "object"} <= kinds
+    assert not {"setting", "place", "daylight", "object"} & {f.kind for f in slot_facts(keyframes, dense(0.47),
+                                                                                      setting=False)}
 
 
 def test_written_place_traces_to_facts():

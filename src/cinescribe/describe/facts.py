@@ -261,8 +261,10 @@ def slot_facts(
     dense: Sequence[FrameAnalysis],
     cuts: Sequence[float] = (),
     new_scene: int | None = None,
+    setting: bool = True,
 ) -> list[Fact]:
-    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens."""
+    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens;
+    ``setting`` adds the setting, place, daylight and ImageNet-thing facts (:mod:`.setting`)."""
     from .setting import setting_facts, thing_facts  # setting builds on Fact
 
     facts = [
@@ -273,8 +275,7 @@ def slot_facts(
         *scale_facts(keyframes),
         *text_facts(keyframes),
         *pixel_facts(dense),
-        *setting_facts(keyframes, dense),
-        *thing_facts(keyframes),
+        *(setting_facts(keyframes, dense) + thing_facts(keyframes) if setting else []),
     ]
     if new_scene is not None:
         facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("new", "scene", "changes"), 0.3, {"scene": new_scene}))

@@ -293,7 +293,7 @@ def describe_video(
                         writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
                     description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
-                                                 polisher, writer, characters, refs)
+                                                 polisher, writer, characters, refs, cfg.setting)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -399,7 +399,7 @@ def _measure_slot(frames: Sequence[Frame], slot, cfg, models, pixels, caches, ne
 
 
 def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
-                   characters, refs) -> AudioDescription:
+                   characters, refs, setting: bool = True) -> AudioDescription:
     if measurement is None:
         tracker.record(())
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
@@ -407,7 +407,7 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     scene = _scene_at(scenes, slot.start)
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
-    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene), *character_facts(characters, times, refs)])
+    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, setting=setting), *character_facts(characters, times, refs)])
     if writer is not None:
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())

@@ -14,8 +14,9 @@ ever taken as a setting.  A setting or thing is said only when
   :data:`MIN_MASS_ONE`); or
 * the COCO detector's boxes agree across the key frames (a table with cups or glasses: dining;
   traffic lights with vehicles: a street); or
-* the pixels show it in most of the slot's frames (a lawn: much smooth vegetation green in the
-  lower half of the picture, which foliage seen against the sky does not give).
+* the pixels show it in most of the slot's frames (a lawn: much finely textured vegetation green
+  in the lower half of the picture, which neither foliage seen against the sky nor a flat green
+  surface gives).
 
 ``place`` (outdoors / indoors) is said only when an outdoor or indoor setting, or indoor
 furniture, was measured; ``daylight`` only outdoors, from the measured brightness.
@@ -38,6 +39,7 @@ COCO_MIN_SCORE = 0.35  # the parked vans of vtest.avi score 0.32-0.41 in every f
 COCO_AGREE = 0.5
 LAWN_MIN_GROUND = 0.5   # vtest.avi: 0.73-0.75 of the lower half is green; tree.avi (foliage) 0.37-0.43
 LAWN_MAX_TEXTURE = 0.09  # vtest.avi's lawn 0.058-0.061; tree.avi's leaves 0.133-0.143
+LAWN_MIN_TEXTURE = 0.025  # grass has blades: a flat green card (0.0-0.01 after compression) is no lawn
 LAWN_AGREE = 2 / 3
 DAY_MIN_BRIGHTNESS = 0.3   # vtest.avi (overcast day): 0.46-0.48
 NIGHT_MAX_BRIGHTNESS = 0.12
@@ -155,8 +157,8 @@ def lawn_evidence(dense: Sequence[FrameAnalysis]) -> dict | None:
     if not measured:
         return None
     stats = [f.pixels for f in measured]
-    lawn = [_t(f) for f in measured
-            if f.pixels.green_ground >= LAWN_MIN_GROUND and (f.pixels.green_texture or 0.0) <= LAWN_MAX_TEXTURE]
+    lawn = [_t(f) for f in measured if f.pixels.green_ground >= LAWN_MIN_GROUND
+            and LAWN_MIN_TEXTURE <= (f.pixels.green_texture or 0.0) <= LAWN_MAX_TEXTURE]
     if len(lawn) < _needed(len(stats), LAWN_AGREE):
         return None
     return {"frames": lawn, "of": len(stats),
