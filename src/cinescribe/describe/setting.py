@@ -43,6 +43,9 @@ LAWN_MIN_TEXTURE = 0.025  # grass has blades: a flat green card (0.0-0.01 after 
 LAWN_AGREE = 2 / 3
 DAY_MIN_BRIGHTNESS = 0.3   # vtest.avi (overcast day): 0.46-0.48
 NIGHT_MAX_BRIGHTNESS = 0.12
+# Salience of a setting: under 0.4, so that one said in the last few slots (novelty weight 0.25)
+# falls under the writer's 0.1 floor and the place is re-established only every few slots.
+SETTING_SALIENCE = 0.39
 
 # ImageNet classes -> the setting a describer would name, and whether it is outdoors or indoors.
 SETTINGS: dict[str, tuple[str, str | None]] = {
@@ -167,8 +170,9 @@ def lawn_evidence(dense: Sequence[FrameAnalysis]) -> dict | None:
             "model": "cinescribe/pixels greenery"}
 
 
-def _setting_fact(word: str, evidence: dict, salience: float) -> Fact:
-    return Fact("setting", f"setting:{word}", word, SETTING_WORDS.get(word, tuple(word.split())), salience, evidence)
+def _setting_fact(word: str, evidence: dict) -> Fact:
+    return Fact("setting", f"setting:{word}", word, SETTING_WORDS.get(word, tuple(word.split())), SETTING_SALIENCE,
+                evidence)
 
 
 def setting_facts(keyframes: Sequence[FrameAnalysis], dense: Sequence[FrameAnalysis]) -> list[Fact]:
@@ -178,19 +182,19 @@ def setting_facts(keyframes: Sequence[FrameAnalysis], dense: Sequence[FrameAnaly
     settings = class_groups(keyframes, {c: w for c, (w, _) in SETTINGS.items()})
     for word, g in settings.items():
         place = next(p for c, (w, p) in SETTINGS.items() if w == word and c in g["classes"])
-        facts.append(_setting_fact(word, {**g, "model": IMAGENET_MODEL}, 0.5 + 0.3 * median(g["scores"])))
+        facts.append(_setting_fact(word, {**g, "model": IMAGENET_MODEL}))
         if place:
             places.setdefault(place, []).append(f"setting:{word}")
     dining = _coco_pair(keyframes, {"dining table"}, TABLEWARE)
     if dining and "restaurant" not in settings:
-        facts.append(_setting_fact("dining table", {**dining, "model": "COCO detector"}, 0.5))
+        facts.append(_setting_fact("dining table", {**dining, "model": "COCO detector"}))
     street = _coco_pair(keyframes, STREET_SIGNS, VEHICLES)
     if street:
-        facts.append(_setting_fact("street", {**street, "model": "COCO detector"}, 0.55))
+        facts.append(_setting_fact("street", {**street, "model": "COCO detector"}))
         places.setdefault("outdoors", []).append("setting:street")
     lawn = lawn_evidence(dense)
     if lawn:
-        facts.append(_setting_fact("lawn", lawn, 0.45))
+        facts.append(_setting_fact("lawn", lawn))
         places.setdefault("outdoors", []).append("setting:lawn")
     furniture = _coco_frames(keyframes, INDOOR_FURNITURE)
     if keyframes and len(furniture) >= _needed(len(keyframes), COCO_AGREE):
@@ -221,14 +225,15 @@ def daylight_facts(dense: Sequence[FrameAnalysis]) -> list[Fact]:
 
 
 def thing_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
-    """``object`` facts for whitelisted ImageNet things COCO lacks, agreeing across key frames."""
+    """``object`` facts for whitelisted ImageNet things COCO lacks, agreeing across key frames (salience
+    under 0.4 like a setting's: background things are not repeated slot after slot)."""
     coco = {d.label for f in keyframes for d in f.objects}
     facts = []
     for word, g in class_groups(keyframes, THINGS).items():
         if word in coco:
             continue
-        facts.append(Fact("object", f"object:{word}", word, (word,), 0.4 + 0.3 * median(g["scores"]),
-                          {**g, "model": IMAGENET_MODEL}))
+        salience = min(SETTING_SALIENCE, 0.3 + 0.2 * median(g["scores"]))
+        facts.append(Fact("object", f"object:{word}", word, (word,), salience, {**g, "model": IMAGENET_MODEL}))
     return sorted(facts, key=lambda f: -f.salience)
 
 
