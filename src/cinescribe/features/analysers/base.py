@@ -15,7 +15,7 @@ Box = tuple[float, float, float, float]
 
 # Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
 # every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
-ANALYSIS_REVISION = 3
+ANALYSIS_REVISION = 4
 
 
 @dataclass(frozen=True)
