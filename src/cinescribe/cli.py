@@ -327,6 +327,7 @@ def evaluate(
     gt_format: str = typer.Option("auto", help="Ground-truth format: auto, mad, cmdad, tvad, ad-script, table."),
     pred_format: str = typer.Option("auto", help="Prediction format: auto or any --gt-format."),
     charbank: Optional[Path] = typer.Option(None, help="Cast list JSON (TV-AD/CMD-AD charbank) to list the characters each AD names."),
+    tokenizer: str = typer.Option("auto", help="PTB tokenizer: auto (Python, identical to the reference jar; the jar only for sentences outside its rules) or jar (every sentence through the reference jar)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.png (default: <pred>-eval beside the predictions)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
 ) -> None:
@@ -337,7 +338,8 @@ def evaluate(
     from .evaluate.report import ALL_METRICS, EvalConfig, evaluate as run_evaluation, rich_table, write_outputs
 
     cfg = EvalConfig(metrics=parse_metrics(metrics, ALL_METRICS), recall=parse_specs(recall), backbone=backbone,
-                     layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank)
+                     layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank,
+                     tokenizer=tokenizer)
     result = run_evaluation(pred, gt, cfg)
     paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"))
     if not quiet:

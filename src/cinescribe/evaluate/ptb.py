@@ -1,31 +1,51 @@
 """PTB tokenisation exactly as the COCO caption evaluation does it.
 
 pycocoevalcap runs Stanford CoreNLP 3.4.1's ``PTBTokenizer -preserveLines -lowerCase`` over a file
-with one caption per line, then drops punctuation tokens.  We run the same jar with the same
-options over one file holding every sentence of a call (one Java process per call, as the
-reference does), so the tokens are identical by construction, quirks included: ``-lrb-`` stays,
-because the punctuation list has upper-case ``-LRB-``, and the tokenizer's output for a line can
-depend on the other lines of the file (it sometimes leaves the file's first token upper-case).
-Callers therefore tokenise references and hypotheses in two calls, in the reference's order.
-Whole batches already seen are served from a small cache, so ground-truth references are tokenised
-once per process when evaluating inside training.
+with one caption per line, then drops punctuation tokens (``-lrb-`` stays, because the punctuation
+list has upper-case ``-LRB-``).  Two engines give that result:
+
+- ``jar``: the same jar with the same options over one file holding every sentence of a call (one
+  Java process per call, as the reference does), so the tokens are the reference's by construction;
+- ``auto`` (the default): :mod:`.ptb_rules` tokenises in Python every sentence whose result is certain
+  (plain ASCII text, nearly every AD), and the jar tokenises the rest in one call.
+
+A line's tokens depend on the line and on the text after it up to the next non-blank line (the
+lexer's look-ahead after a period crosses the newline: ``Plan B.`` before a line starting ``He`` is
+tokenised ``b``, otherwise ``b.``), and on whether the file ends there.  The ``auto`` engine therefore
+sends each remaining sentence with the lines that follow it up to the next non-blank one, in the
+batch's order, and the batch's last lines last, so the jar sees what it would have seen in the whole
+batch; a sentence holding a character the lexer reads as a line break (``\r``, ``\x0b``, ``\x0c``,
+``\x85``, ``\u2028``, ``\u2029``) shifts every later line in the reference, so such a batch goes to
+the jar whole.  Callers tokenise references and hypotheses in two calls, in the reference's order.
+
+Batches already seen are served from a small in-memory cache; with ``persist=True`` (ground truth) the
+tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
 
-from ..errors import MissingDependencyError
+from ..atomic import write_text
+from ..cache import cache_root
+from ..errors import InputError, MissingDependencyError
+from .ptb_rules import tokenize_line
 
 # Tokens pycocoevalcap removes after tokenising (its PUNCTUATIONS list, verbatim).
 PUNCTUATIONS = frozenset(["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-",
                           ".", "?", "!", ",", ":", "-", "--", "...", ";"])
 _CACHE_BATCHES = 8
-_cache: dict[tuple[str, ...], list[str]] = {}
+_cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+ENGINES = ("auto", "jar")
+_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029")
+_BLANK = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u3000\u200b\u200e\u200f\ufeff\x00"
+_DISK_VERSION = "ptb-3.4.1/1"
 
 
 def jar_path(package: str, name: str) -> Path:
@@ -64,17 +84,81 @@ def _run_tokenizer(sentences: list[str]) -> list[str]:
     return [" ".join(w for w in line.rstrip().split(" ") if w not in PUNCTUATIONS) for line in lines[:len(sentences)]]
 
 
-def tokenize(sentences: list[str], cache: bool = True) -> list[str]:
+def _with_context(lines: list[str], wanted: list[int]) -> list[int]:
+    """Indices of the lines to give the jar so each wanted line sees the text that follows it in the
+    batch: the line, then the following lines up to and including the next non-blank one (or to the end)."""
+    keep: set[int] = set()
+    for i in wanted:
+        keep.add(i)
+        k = i + 1
+        while k < len(lines):
+            keep.add(k)
+            if lines[k].strip(_BLANK):
+                break
+            k += 1
+    return sorted(keep)
+
+
+def _auto(lines: list[str]) -> list[str]:
+    if any(b in s for s in lines for b in _LINE_BREAKS):
+        return _run_tokenizer(lines)
+    out = [tokenize_line(s) for s in lines]
+    missing = [i for i, t in enumerate(out) if t is None]
+    if missing:
+        sent = _with_context(lines, missing)
+        tokens = dict(zip(sent, _run_tokenizer([lines[i] for i in sent])))
+        for i in missing:
+            out[i] = tokens[i]
+    return out
+
+
+def _disk_path(engine: str, lines: list[str]) -> Path:
+    digest = hashlib.sha256(f"{_DISK_VERSION}\0{engine}\0".encode())
+    digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
+    return cache_root() / "ptb" / f"{digest.hexdigest()}.json"
+
+
+def _read_disk(path: Path, count: int) -> list[str] | None:
+    try:
+        tokens = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(tokens, list) and len(tokens) == count and all(isinstance(t, str) for t in tokens)
+    return tokens if ok else None
+
+
+def _write_disk(path: Path, tokens: list[str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text(path, json.dumps(tokens, ensure_ascii=False))
+    except OSError:
+        pass  # the cache is an optimisation: a read-only or full cache folder only costs time
+
+
+def tokenize(sentences: list[str], cache: bool = True, engine: str = "auto", persist: bool = False) -> list[str]:
     """PTB-tokenised, lower-cased, punctuation-free form of each sentence (tokens joined by spaces).
 
-    The batch is tokenised in one Java process, exactly as pycocoevalcap tokenises one dict;
-    ``cache=False`` always runs the tokenizer (for timing it).
+    The result is pycocoevalcap's for the same batch.  ``engine`` is ``auto`` (Python rules, the jar for
+    the rest) or ``jar`` (the whole batch through the jar, as the reference does); ``cache=False``
+    always tokenises (for timing it); ``persist=True`` keeps the batch's tokens on disk (ground truth).
     """
+    if engine not in ENGINES:
+        raise InputError(f"unknown tokenizer {engine!r}; choose from {', '.join(ENGINES)}")
+    lines = [s.replace("\n", " ") for s in sentences]
+    if not lines:
+        return []
+    run = _auto if engine == "auto" else _run_tokenizer
     if not cache:
-        return _run_tokenizer(list(sentences)) if sentences else []
-    key = tuple(sentences)
+        return run(lines)
+    key = (engine, tuple(lines))
     if key not in _cache:
+        path = _disk_path(engine, lines) if persist else None
+        tokens = _read_disk(path, len(lines)) if path is not None else None
+        if tokens is None:
+            tokens = run(lines)
+            if path is not None:
+                _write_disk(path, tokens)
         if len(_cache) >= _CACHE_BATCHES:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = _run_tokenizer(list(sentences)) if sentences else []
+        _cache[key] = tokens
     return list(_cache[key])

@@ -48,6 +48,7 @@ class EvalConfig:
     gt_format: str = "auto"
     pred_format: str = "auto"
     charbank: Path | None = None
+    tokenizer: str = "auto"  # PTB engine: auto (Python rules, the jar for the rest) or jar (the reference's way)
 
 
 @dataclass
@@ -73,6 +74,8 @@ def _x100(d: dict[str, float | None]) -> dict[str, float | None]:
 
 def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
     """Read, pair and score; raises InputError / MissingDependencyError on bad input or missing tools."""
+    if cfg.tokenizer not in ptb.ENGINES:
+        raise InputError(f"unknown tokenizer {cfg.tokenizer!r}; choose from {', '.join(ptb.ENGINES)}")
     unknown = [m for m in cfg.metrics if m not in ALL_METRICS]
     if unknown:
         raise InputError(f"unknown metric {unknown[0]!r}; choose from {', '.join(ALL_METRICS)}")
@@ -98,7 +101,7 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
         "predictions_format": pred.format, "match": pairs.match, "ads": len(pairs.gt), "films": len(films),
         "unmatched_ground_truth": pairs.unmatched, "unused_predictions": pairs.unused_predictions,
         "duplicate_rows_dropped": {"ground_truth": gt.dropped_duplicates, "predictions": pred.dropped_duplicates},
-        "metrics": list(cfg.metrics), "software": {"cinescribe": __version__, "python": platform.python_version()},
+        "metrics": list(cfg.metrics), "tokenizer": cfg.tokenizer, "software": {"cinescribe": __version__, "python": platform.python_version()},
         "timings_s": timings,
     }
     overall: dict[str, float | None] = {}
@@ -111,7 +114,7 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
     if caption:
         t0 = time.perf_counter()
         log.info(f"captioning metrics ({', '.join(caption)}) on {len(pairs.gt)} ADs")
-        scores = caption_metrics(pairs.pred, refs, caption)
+        scores = caption_metrics(pairs.pred, refs, caption, tokenizer=cfg.tokenizer)
         overall.update(_x100(scores.overall))
         for film, ix in films.items():
             per_film[film].update(_x100(scores.subset(np.array(ix))))
@@ -123,8 +126,8 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
         timings["recall"] = time.perf_counter() - t0
     if "distinct" in cfg.metrics:
         t0 = time.perf_counter()
-        tok_pred = ptb.tokenize(pairs.pred)
-        tok_gt = ptb.tokenize([a.text for a in pairs.gt])
+        tok_pred = ptb.tokenize(pairs.pred, engine=cfg.tokenizer)
+        tok_gt = ptb.tokenize([a.text for a in pairs.gt], engine=cfg.tokenizer, persist=True)
         d_over, d_film = distinctiveness({f: [tok_pred[i] for i in ix] for f, ix in films.items()})
         overall.update(_x100(d_over))
         for film, values in d_film.items():
