@@ -101,6 +101,16 @@ def test_ground_truth_tokens_are_kept_on_disk(tmp_path, monkeypatch):
     assert again.overall == first.overall
 
 
+def test_sentences_outside_the_rules_need_the_jar_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CINESCRIBE_CACHE", str(tmp_path))
+    batch = ["Gul'dan nods.", "He nods.", "The letter I.", "He smiles."]
+    first = ptb.tokenize(batch)
+    assert first == _reference(batch) and len(list((tmp_path / "ptb" / "jar").glob("*.json"))) == 1
+    ptb._cache.clear()
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s: pytest.fail("the jar ran for a file it tokenised before"))
+    assert ptb.tokenize(batch) == first
+
+
 def test_jar_engine_and_bad_engine():
     batch = ["He's here.", "Mr. Smith (the boss) can't."]
     assert ptb.tokenize(batch, cache=False, engine="jar") == _reference(batch)

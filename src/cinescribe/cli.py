@@ -329,6 +329,7 @@ def evaluate(
     charbank: Optional[Path] = typer.Option(None, help="Cast list JSON (TV-AD/CMD-AD charbank) to list the characters each AD names."),
     tokenizer: str = typer.Option("auto", help="PTB tokenizer: auto (Python, identical to the reference jar; the jar only for sentences outside its rules) or jar (every sentence through the reference jar)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.png (default: <pred>-eval beside the predictions)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw evaluation.png (the slowest step when scoring BLEU/ROUGE-L/CIDEr-D only)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
 ) -> None:
     """Score predicted ADs against ground truth: BLEU, METEOR, ROUGE-L, CIDEr-D, R@k/N, repetition."""
@@ -341,7 +342,7 @@ def evaluate(
                      layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank,
                      tokenizer=tokenizer)
     result = run_evaluation(pred, gt, cfg)
-    paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"))
+    paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"), plot)
     if not quiet:
         from rich.console import Console
 

@@ -19,7 +19,9 @@ batch; a sentence holding a character the lexer reads as a line break (``\r``, `
 the jar whole.  Callers tokenise references and hypotheses in two calls, in the reference's order.
 
 Batches already seen are served from a small in-memory cache; with ``persist=True`` (ground truth) the
-tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text.
+tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text, and so is
+the jar's output for each file the ``auto`` engine gives it (in ``ptb/jar``, named by the file's hash), so sentences
+outside the rules that were seen before need no Java either.
 """
 
 from __future__ import annotations
@@ -99,23 +101,34 @@ def _with_context(lines: list[str], wanted: list[int]) -> list[int]:
     return sorted(keep)
 
 
-def _auto(lines: list[str]) -> list[str]:
+def _jar_remembered(lines: list[str]) -> list[str]:
+    """The jar's output for a file of ``lines``, kept on disk by the file's hash (the output depends on nothing else)."""
+    path = _disk_path("jar-file", lines)
+    tokens = _read_disk(path, len(lines))
+    if tokens is None:
+        tokens = _run_tokenizer(lines)
+        _write_disk(path, tokens)
+    return tokens
+
+
+def _auto(lines: list[str], remember: bool = True) -> list[str]:
+    jar = _jar_remembered if remember else _run_tokenizer
     if any(b in s for s in lines for b in _LINE_BREAKS):
-        return _run_tokenizer(lines)
+        return jar(lines)
     out = [tokenize_line(s) for s in lines]
     missing = [i for i, t in enumerate(out) if t is None]
     if missing:
         sent = _with_context(lines, missing)
-        tokens = dict(zip(sent, _run_tokenizer([lines[i] for i in sent])))
+        tokens = dict(zip(sent, jar([lines[i] for i in sent])))
         for i in missing:
             out[i] = tokens[i]
     return out
 
 
-def _disk_path(engine: str, lines: list[str]) -> Path:
-    digest = hashlib.sha256(f"{_DISK_VERSION}\0{engine}\0".encode())
+def _disk_path(kind: str, lines: list[str]) -> Path:
+    digest = hashlib.sha256(f"{_DISK_VERSION}\0{kind}\0".encode())
     digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
-    return cache_root() / "ptb" / f"{digest.hexdigest()}.json"
+    return cache_root() / "ptb" / ("jar" if kind == "jar-file" else "") / f"{digest.hexdigest()}.json"
 
 
 def _read_disk(path: Path, count: int) -> list[str] | None:
@@ -140,22 +153,21 @@ def tokenize(sentences: list[str], cache: bool = True, engine: str = "auto", per
 
     The result is pycocoevalcap's for the same batch.  ``engine`` is ``auto`` (Python rules, the jar for
     the rest) or ``jar`` (the whole batch through the jar, as the reference does); ``cache=False``
-    always tokenises (for timing it); ``persist=True`` keeps the batch's tokens on disk (ground truth).
+    always tokenises (for timing it: no cache, in memory or on disk); ``persist=True`` keeps the batch's tokens on disk (ground truth).
     """
     if engine not in ENGINES:
         raise InputError(f"unknown tokenizer {engine!r}; choose from {', '.join(ENGINES)}")
     lines = [s.replace("\n", " ") for s in sentences]
     if not lines:
         return []
-    run = _auto if engine == "auto" else _run_tokenizer
     if not cache:
-        return run(lines)
+        return _auto(lines, remember=False) if engine == "auto" else _run_tokenizer(lines)
     key = (engine, tuple(lines))
     if key not in _cache:
         path = _disk_path(engine, lines) if persist else None
         tokens = _read_disk(path, len(lines)) if path is not None else None
         if tokens is None:
-            tokens = run(lines)
+            tokens = _auto(lines) if engine == "auto" else _run_tokenizer(lines)
             if path is not None:
                 _write_disk(path, tokens)
         if len(_cache) >= _CACHE_BATCHES:

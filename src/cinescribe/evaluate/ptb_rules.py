@@ -24,6 +24,7 @@ asks the reference jar.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SAFE = re.compile(r"[A-Za-z0-9 \t.,!?;:'\"()\-]*")
@@ -60,6 +61,14 @@ def _punctuation(text: str, out: list[str]) -> None:
             out.append("-rrb-")
         elif (r[0] in "?!" and len(r) >= 2) or (r[0] == "-" and len(r) >= 5):
             out.append(r)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _chunk_tokens(chunk: str) -> tuple[str, ...] | None:
+    """The surviving tokens of one whitespace-free chunk (a chunk's tokens depend on it alone within
+    the restricted language), or ``None`` where the rules are not certain."""
+    out: list[str] = []
+    return tuple(out) if _chunk(chunk, out) else None
 
 
 def _chunk(chunk: str, out: list[str]) -> bool:
@@ -117,6 +126,8 @@ def tokenize_line(line: str) -> str | None:
         return None
     out: list[str] = []
     for chunk in line.split():
-        if not _chunk(chunk, out):
+        tokens = _chunk_tokens(chunk)
+        if tokens is None:
             return None
+        out.extend(tokens)
     return " ".join(out)

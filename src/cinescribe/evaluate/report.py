@@ -1,7 +1,8 @@
 """``cinescribe evaluate``: score a prediction file against ground-truth ADs, overall and per film.
 
 Reads both files with :mod:`cinescribe.data.annotations`, pairs them (:mod:`cinescribe.data.predictions`),
-computes the chosen metrics, and writes ``evaluation.json`` (atomic) and ``evaluation.png``.  All
+computes the chosen metrics, and writes ``evaluation.json`` (atomic) and ``evaluation.png`` (unless
+``--no-plot``: drawing it takes longer than scoring 7k ADs).  All
 scores are reported x100 (the AD papers' convention; CIDEr-D 0..1000).  R@k/N always names its
 BERTScore backbone, because its values depend on it.
 """
@@ -160,19 +161,20 @@ def _recall(pairs, films: dict[str, list[int]], cfg: EvalConfig, scorer, result:
                         "(roberta-large layer 17)")
 
 
-def write_outputs(result: Evaluation, outdir: Path) -> dict[str, Path]:
-    """Write ``evaluation.json`` and ``evaluation.png`` into ``outdir`` (atomically)."""
-    from .plots import plot_evaluation
-
+def write_outputs(result: Evaluation, outdir: Path, plot: bool = True) -> dict[str, Path]:
+    """Write ``evaluation.json`` and (with ``plot``) ``evaluation.png`` into ``outdir`` (atomically)."""
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"output path {outdir} is not a folder; choose another --out")
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --out") from None
-    paths = {"json": outdir / "evaluation.json", "png": outdir / "evaluation.png"}
+    paths = {"json": outdir / "evaluation.json"}
     try:
-        plot_evaluation(result, paths["png"])
+        if plot:
+            from .plots import plot_evaluation
+
+            paths["png"] = plot_evaluation(result, outdir / "evaluation.png")
         write_json(paths["json"], result.to_dict())
     except PermissionError as exc:
         raise InputError(f"cannot write to {outdir}: {exc.strerror}; choose another --out") from None
