@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,24 @@ ADVERSARIAL = [
     "-LRB- -RRB- *NL* \\* \\/", "The C++ code, c# and F# too", "Mr.Smith e.g.5 www.site.com file.txt a@b.com",
     "He's-all-right look; jack-o'-lantern; mother-in-law's; 1990's 80s", "Ü ß ı İ ﬁ", "Cap'n c'est nor'easter",
 ]
+
+
+PIECES = ["he", "She", "DON'T", "can't", "won't", "I'm", "it's", "dogs'", "Mr.", "Dr.", "Jr.", "St.", "no.", "x", "I",
+          "a", "B.", "U.S.", "well-known", "1990s", "3.5", "1,000", "10:30", "555", "1234", "gonna", "Cannot", "O'Brien",
+          "Gul'dan", "o'clock", "y'all", "ol'", "'em", "'90s", "co.", "etc.", "vs.", "Alex.", "pro-", "R2D2", "HE'S",
+          "He'll", "nods", "The", "o", "p", "D", "P", "O", *".,!?;:'\"()-", "...", "--", "?!", "-----", "''", "``"]
+
+
+def _fuzz(seed: int, n: int) -> list[str]:
+    """Lines of AD-like words, punctuation and random characters of the rules' alphabet, glued or spaced."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?;:'\"()- "
+    lines = []
+    for _ in range(n):
+        parts = [rng.choice(PIECES) if rng.random() < 0.85 else
+                 "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(0, 9))]
+        lines.append("".join(("" if rng.random() < 0.3 else " ") + p for p in parts))
+    return lines
 
 
 def _real_ads() -> list[str]:
@@ -69,6 +88,15 @@ def test_adversarial_text_equals_the_jar():
     for s, r in zip(ADVERSARIAL, reference):
         t = tokenize_line(s)
         assert t is None or t == r, s
+
+
+def test_random_text_equals_the_jar():
+    lines = _fuzz(7, 4000)
+    reference = _reference(lines)
+    ours = [tokenize_line(s) for s in lines]
+    assert sum(o is not None for o in ours) > 1000
+    assert [o for o in ours if o is not None] == [r for o, r in zip(ours, reference) if o is not None]
+    assert ptb.tokenize(lines, cache=False) == reference
 
 
 def test_tokens_depend_on_the_next_line_and_the_end_of_the_batch():
