@@ -112,6 +112,22 @@ def test_tokens_depend_on_the_next_line_and_the_end_of_the_batch():
     assert firsts == {"the letter i", "the letter i."}
 
 
+@pytest.mark.parametrize("batches, runs", [
+    ([["Gul'dan nods.", "He nods."], ["The letter I.", "He smiles.", "Mr. X."]], 1),
+    ([["He nods.", "Gul'dan nods."], ["The letter I.", "He smiles.", "Mr. X."]], 2),
+    ([["One\rtwo.", "Gul'dan nods."], ["The letter I.", "He smiles."], ["Fine."]], 2),
+])
+def test_batches_share_one_jar_run(monkeypatch, batches, runs):
+    """Each batch gets the reference's tokens for that batch alone; the jar runs once for all, but for a
+    second batch ending outside the rules or one with a line break inside a sentence."""
+    references = [_reference(b) for b in batches]
+    calls = []
+    real = ptb._run_tokenizer
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines: calls.append(lines) or real(lines))
+    assert ptb.tokenize_batches(batches, cache=False) == references
+    assert len(calls) == runs
+
+
 def test_line_breaks_inside_a_sentence_shift_lines_as_in_the_reference():
     batch = ["One\rtwo.", "Mr. Smith nods.", "The end."]
     assert ptb.tokenize(batch, cache=False) == _reference(batch)

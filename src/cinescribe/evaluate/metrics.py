@@ -65,10 +65,10 @@ def caption_metrics(hyps: list[str], refs: list[list[str]], metrics: tuple[str, 
     if tokenized:
         tok_hyps, tok_refs = list(hyps), [list(r) for r in refs]
     else:
-        flat = ptb.tokenize([s for r in refs for s in r], engine=tokenizer, persist=True)
+        flat, tok_hyps = ptb.tokenize_batches([[s for r in refs for s in r], list(hyps)], engine=tokenizer,
+                                              persist=(True, False))
         it = iter(flat)
         tok_refs = [[next(it) for _ in r] for r in refs]
-        tok_hyps = ptb.tokenize(list(hyps), engine=tokenizer)
     overall: dict[str, float] = {}
     per_item: dict[str, np.ndarray] = {}
     result = CaptionResult(overall, per_item)

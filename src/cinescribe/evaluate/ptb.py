@@ -16,7 +16,8 @@ sends each remaining sentence with the lines that follow it up to the next non-b
 batch's order, and the batch's last lines last, so the jar sees what it would have seen in the whole
 batch; a sentence holding a character the lexer reads as a line break (``\r``, ``\x0b``, ``\x0c``,
 ``\x85``, ``\u2028``, ``\u2029``) shifts every later line in the reference, so such a batch goes to
-the jar whole.  Callers tokenise references and hypotheses in two calls, in the reference's order.
+the jar whole.  Callers tokenise references and hypotheses as two batches, in the reference's order;
+:func:`tokenize_batches` gives the jar the sentences of both in one run where it can.
 
 Batches already seen are served from a small in-memory cache; with ``persist=True`` (ground truth) the
 tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text, and so is
@@ -111,18 +112,40 @@ def _jar_remembered(lines: list[str]) -> list[str]:
     return tokens
 
 
-def _auto(lines: list[str], remember: bool = True) -> list[str]:
+def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
+    """Each batch's tokens as the reference gives them for that batch alone, with as few jar runs as
+    possible: the sentences of every batch outside the rules go to one file, each with the lines that
+    follow it up to the next non-blank one; the one part whose sentences see their batch's end goes
+    last (the jar sees the end of the file there too), any other such part and any batch holding a line break inside a sentence get a file each."""
     jar = _jar_remembered if remember else _run_tokenizer
-    if any(b in s for s in lines for b in _LINE_BREAKS):
-        return jar(lines)
-    out = [tokenize_line(s) for s in lines]
-    missing = [i for i, t in enumerate(out) if t is None]
-    if missing:
-        sent = _with_context(lines, missing)
-        tokens = dict(zip(sent, jar([lines[i] for i in sent])))
-        for i in missing:
-            out[i] = tokens[i]
-    return out
+    outs: list[list[str | None]] = []
+    shared: list[tuple[int, int]] = []
+    last: list[tuple[int, int]] = []
+    files: list[list[tuple[int, int]]] = []
+    for k, lines in enumerate(batches):
+        if any(b in s for s in lines for b in _LINE_BREAKS):
+            outs.append([None] * len(lines))
+            files.append([(k, i) for i in range(len(lines))])
+            continue
+        outs.append([tokenize_line(s) for s in lines])
+        missing = [i for i, t in enumerate(outs[k]) if t is None]
+        if not missing:
+            continue
+        part = [(k, i) for i in _with_context(lines, missing)]
+        end = part[-1][1]
+        if end < len(lines) - 1 or (outs[k][end] is not None and lines[end].strip(_BLANK)):
+            shared.extend(part)  # ends on a non-blank line only there for the look-ahead: what follows it is moot
+        elif not last:
+            last = part
+        else:
+            files.append(part)
+    if shared or last:
+        files.insert(0, shared + last)
+    for file in files:
+        for (k, i), tokens in zip(file, jar([batches[k][i] for k, i in file])):
+            if outs[k][i] is None:
+                outs[k][i] = tokens
+    return outs  # type: ignore[return-value]
 
 
 def _disk_path(kind: str, lines: list[str]) -> Path:
@@ -148,29 +171,50 @@ def _write_disk(path: Path, tokens: list[str]) -> None:
         pass  # the cache is an optimisation: a read-only or full cache folder only costs time
 
 
+def tokenize_batches(batches: list[list[str]], cache: bool = True, engine: str = "auto",
+                     persist: tuple[bool, ...] = ()) -> list[list[str]]:
+    """:func:`tokenize` for several batches at once (each tokenised as the reference tokenises it alone);
+    the ``auto`` engine runs the jar at most once for all of them.  ``persist[k]``: keep batch ``k`` on disk."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown tokenizer {engine!r}; choose from {', '.join(ENGINES)}")
+    all_lines = [[s.replace("\n", " ") for s in batch] for batch in batches]
+    if not cache:
+        if engine == "auto":
+            return _auto(all_lines, remember=False)
+        return [_run_tokenizer(lines) if lines else [] for lines in all_lines]
+    results: list[list[str] | None] = []
+    paths: list[Path | None] = []
+    for k, lines in enumerate(all_lines):
+        key = (engine, tuple(lines))
+        path = _disk_path(engine, lines) if k < len(persist) and persist[k] and lines else None
+        paths.append(path)
+        found = _cache.get(key) if lines else []
+        if found is None and path is not None:
+            found = _read_disk(path, len(lines))
+        results.append(None if found is None else list(found))
+    todo = [k for k, r in enumerate(results) if r is None]
+    if engine == "auto":
+        fresh = _auto([all_lines[k] for k in todo])
+    else:
+        fresh = [_run_tokenizer(all_lines[k]) for k in todo]
+    for k, tokens in zip(todo, fresh):
+        results[k] = tokens
+        if paths[k] is not None:
+            _write_disk(paths[k], tokens)
+    for lines, tokens in zip(all_lines, results):
+        if lines:
+            if len(_cache) >= _CACHE_BATCHES:
+                _cache.pop(next(iter(_cache)))
+            _cache[(engine, tuple(lines))] = list(tokens)
+    return results  # type: ignore[return-value]
+
+
 def tokenize(sentences: list[str], cache: bool = True, engine: str = "auto", persist: bool = False) -> list[str]:
     """PTB-tokenised, lower-cased, punctuation-free form of each sentence (tokens joined by spaces).
 
     The result is pycocoevalcap's for the same batch.  ``engine`` is ``auto`` (Python rules, the jar for
     the rest) or ``jar`` (the whole batch through the jar, as the reference does); ``cache=False``
-    always tokenises (for timing it: no cache, in memory or on disk); ``persist=True`` keeps the batch's tokens on disk (ground truth).
+    always tokenises (for timing it: no cache, in memory or on disk); ``persist=True`` keeps the
+    batch's tokens on disk (ground truth).
     """
-    if engine not in ENGINES:
-        raise InputError(f"unknown tokenizer {engine!r}; choose from {', '.join(ENGINES)}")
-    lines = [s.replace("\n", " ") for s in sentences]
-    if not lines:
-        return []
-    if not cache:
-        return _auto(lines, remember=False) if engine == "auto" else _run_tokenizer(lines)
-    key = (engine, tuple(lines))
-    if key not in _cache:
-        path = _disk_path(engine, lines) if persist else None
-        tokens = _read_disk(path, len(lines)) if path is not None else None
-        if tokens is None:
-            tokens = _auto(lines) if engine == "auto" else _run_tokenizer(lines)
-            if path is not None:
-                _write_disk(path, tokens)
-        if len(_cache) >= _CACHE_BATCHES:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = tokens
-    return list(_cache[key])
+    return tokenize_batches([list(sentences)], cache, engine, (persist,))[0]
