@@ -20,9 +20,9 @@ the jar whole.  Callers tokenise references and hypotheses as two batches, in th
 :func:`tokenize_batches` gives the jar the sentences of both in one run where it can.
 
 Batches already seen are served from a small in-memory cache; with ``persist=True`` (ground truth) the
-tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text, and so is
-the jar's output for each file the ``auto`` engine gives it (in ``ptb/jar``, named by the file's hash), so sentences
-outside the rules that were seen before need no Java either.
+tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text, and so
+is the jar's output for each file the ``auto`` engine gives it (in ``ptb/jar``, named by the file's
+hash), so sentences outside the rules that were seen before need no Java either.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _with_context(lines: list[str], wanted: list[int]) -> list[int]:
 
 
 def _jar_remembered(lines: list[str]) -> list[str]:
-    """The jar's output for a file of ``lines``, kept on disk by the file's hash (the output depends on nothing else)."""
+    """The jar's output for a file of ``lines``, kept on disk by the file's hash (it depends on nothing else)."""
     path = _disk_path("jar-file", lines)
     tokens = _read_disk(path, len(lines))
     if tokens is None:
@@ -116,7 +116,8 @@ def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
     """Each batch's tokens as the reference gives them for that batch alone, with as few jar runs as
     possible: the sentences of every batch outside the rules go to one file, each with the lines that
     follow it up to the next non-blank one; the one part whose sentences see their batch's end goes
-    last (the jar sees the end of the file there too), any other such part and any batch holding a line break inside a sentence get a file each."""
+    last (the jar sees the end of the file there too); any other such part, and any batch holding a line
+    break inside a sentence, gets a file of its own."""
     jar = _jar_remembered if remember else _run_tokenizer
     outs: list[list[str | None]] = []
     shared: list[tuple[int, int]] = []
