@@ -490,6 +490,37 @@ def classify_evaluate(
 
 
 @app.command()
+def check(
+    script: Path = typer.Argument(..., help="The .ad.json written by `describe` (or its folder)."),
+    voice: str = typer.Option("default", help="TTS voice that times each AD: default, piper-joe, espeak, or none "
+                              "(estimate from the word count)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+) -> None:
+    """Check SCRIPT's ADs against the AD style rules; exit 1 when an error-level rule fires."""
+    _setup_logging(quiet)
+    import json
+
+    from .export.stylecheck import check_file
+
+    result = check_file(script, voice)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        for d in result["descriptions"] if not quiet else []:
+            if not d["findings"]:
+                continue
+            typer.echo(f"AD {d['index']} {d['start']:.2f}-{d['end']:.2f} s: {d['text']}")
+            for f in d["findings"]:
+                words = f" [{', '.join(f['words'])}]" if f["words"] else ""
+                typer.echo(f"  {f['severity']} {f['rule']}: {f['message']}{words}")
+        typer.echo(f"{len(result['descriptions'])} ADs checked (voice: {result['voice']}): "
+                   f"{result['errors']} errors, {result['warnings']} warnings")
+    if result["errors"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def doctor() -> None:
     """Check that the tools and models cinescribe needs are installed."""
     from .doctor import run_checks

@@ -32,13 +32,15 @@ SPOKEN_LABELS = {
     "wine glass": "wine glass",
     "teddy bear": "teddy bear",
 }
+# Facial-expression classes as the visible action a describer says (the guides ask for the
+# expression, never the emotion behind it): the verb lemma the writer conjugates.
 EXPRESSION_WORDS = {
-    "happy": "smiling",
-    "sad": "sad",
-    "angry": "angry",
-    "surprise": "surprised",
-    "fear": "frightened",
-    "disgust": "disgusted",
+    "happy": "smile",
+    "sad": "frown",
+    "angry": "scowl",
+    "surprise": "gape",
+    "fear": "stare wide-eyed",
+    "disgust": "grimace",
 }
 POSTURE_WORDS = {
     "standing": ("standing", "stands", "stand"),
@@ -46,7 +48,7 @@ POSTURE_WORDS = {
     "arms raised": ("arms", "raised", "raises", "raise"),
     "lying down": ("lying", "lies", "lie", "down"),
 }
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+MAX_COUNTED = 10  # more people than this are "a group of people"
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,8 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
         return []
     if count == 1:
         words = ("person",)
-    elif count in NUMBER_WORDS:
-        words = (NUMBER_WORDS[count], "people")
+    elif count <= MAX_COUNTED:
+        words = (_number_word(count), "people")
     else:
         words = ("group", "people")
     seen = _times(keyframes, lambda f: any(d.label == "person" for d in f.objects) or bool(f.faces))
@@ -118,6 +120,22 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
         Fact("people", f"people:{min(count, 7)}", count, words, 1.0,
              {"frames": seen, "per_frame_counts": per_frame})
     ]
+
+
+def _number_word(n: int) -> str:
+    import inflect
+
+    return inflect.engine().number_to_words(n)
+
+
+def verb_forms(lemma_phrase: str) -> tuple[str, ...]:
+    """Every word of ``lemma_phrase`` with the forms of its head verb (lemminflect): the words a
+    verb fact licenses ("smile" -> smile, smiles, smiling, smiled...)."""
+    from lemminflect import getAllInflections
+
+    head, *rest = lemma_phrase.split()
+    forms = {f for fs in getAllInflections(head, upos="VERB").values() for f in fs}
+    return tuple(dict.fromkeys([head, *sorted(forms), *rest]))
 
 
 def object_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
@@ -153,9 +171,9 @@ def expression_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     label, n = Counter(labels).most_common(1)[0]
     if label not in EXPRESSION_WORDS or n * 2 <= len(labels):
         return []
-    word = EXPRESSION_WORDS[label]
+    verb = EXPRESSION_WORDS[label]
     frames = _times(keyframes, lambda f: any(x.expression == label for x in f.faces))
-    return [Fact("expression", f"expression:{label}", word, (word,), 0.7,
+    return [Fact("expression", f"expression:{label}", verb, verb_forms(verb), 0.7,
                  {"frames": frames, "votes": n, "faces": len(labels)})]
 
 
@@ -278,7 +296,7 @@ def slot_facts(
         *(setting_facts(keyframes, dense) + thing_facts(keyframes) if setting else []),
     ]
     if new_scene is not None:
-        facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("new", "scene", "changes"), 0.3, {"scene": new_scene}))
+        facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("elsewhere", "new", "scene", "changes"), 0.3, {"scene": new_scene}))
     if len(cuts) >= 2:
         facts.append(Fact("cuts", "cuts:quick", len(cuts), ("quick", "cuts"), 0.25,
                           {"cuts": [round(c, 3) for c in cuts]}))

@@ -56,6 +56,7 @@ from .novelty import NoveltyTracker
 from .journal import SlotJournal
 from .planner import PlannerConfig, plan_slots
 from .script import ADScript, AudioDescription
+from .style import SpeechTime, check_document
 from .writer import write
 
 log = logging.getLogger("cinescribe.describe")
@@ -292,8 +293,9 @@ def describe_video(
                     if position >= recall_from and description.keyframes:
                         writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
+                    previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
                     description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
-                                                 polisher, writer, characters, refs, cfg.setting)
+                                                 polisher, writer, characters, refs, cfg.setting, previous_text)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -307,7 +309,7 @@ def describe_video(
             for m in models:
                 m.close()
     lap("slots")
-    return ADScript(
+    script = ADScript(
         video={
             "path": str(info.path),
             "fingerprint": fingerprint(info.path),
@@ -336,6 +338,15 @@ def describe_video(
                   "torch": _package_version("torch")},
         characters=[c.to_dict() for c in characters],
     )
+    record_style(script)
+    return script
+
+
+def record_style(script: ADScript, speech_time: SpeechTime | None = None) -> None:
+    """Set every description's ``style`` to the style checker's findings on ``script``."""
+    findings = check_document(script.to_dict(), speech_time)
+    for d, found in zip(script.descriptions, findings):
+        d.style = [f.to_dict() for f in found]
 
 
 class TextModels:
@@ -399,7 +410,7 @@ def _measure_slot(frames: Sequence[Frame], slot, cfg, models, pixels, caches, ne
 
 
 def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
-                   characters, refs, setting: bool = True) -> AudioDescription:
+                   characters, refs, setting: bool = True, previous_text: str = "") -> AudioDescription:
     if measurement is None:
         tracker.record(())
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
@@ -412,7 +423,9 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())
         return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
-    written = write(facts, slot.word_budget, is_known=tracker.seen, refs=refs)
+    written = write(facts, slot.word_budget, is_known=tracker.seen, previous=previous_text,
+                    refer=lambda cid, known: refs.phrase(cid))
+    alternatives = [{"text": w.text, "facts": [f.key for f in w.facts]} for w in written.alternatives]
     if polisher is not None:
         written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
@@ -420,5 +433,6 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     mentions = [{"character": cid, "phrase": refs.phrase(cid)} for cid in ids]
     for cid in ids:
         refs.mention(cid)
+    chosen = [{"text": written.text, "facts": [f.key for f in written.facts]}] if written.text else []
     return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish,
-                            ids, mentions)
+                            ids, mentions, candidates=chosen + alternatives)
