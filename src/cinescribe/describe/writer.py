@@ -247,10 +247,10 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
         verbs = [conjugate(v, not plural) if v in ("remain", "appear") else v for v in verbs]
     elif verbs:
         verbs = [conjugate(v, not plural) for v in verbs]
+    objects = [o for o in objects if not is_known(o.key)]  # "there is" introduces; the known go unsaid
     if subject and objects:
         used += objects
-        nouns = [_noun_phrase(o, is_known(o.key)) for o in objects]
-        extras.append(f"there is {_join(nouns)}")
+        extras.append(f"there is {_join([with_article(str(o.value)) for o in objects])}")
 
     text, fade = one.get("text"), one.get("fade")
     if text is not None:
