@@ -403,11 +403,15 @@ def unlicensed_words(written: Written) -> list[str]:
     """Words of the sentence that neither a used fact nor :data:`FUNCTION_WORDS` accounts for.
 
     A word is accounted for when it is a fact's word or shares a lemma with one ("walks" for
-    "walk", "sits" for "sit")."""
+    "walk", "sits" for "sit"); an action fact also accounts for its measured object, direction
+    and number of people ("two people" for an action with ``count`` 2)."""
     allowed = set(FUNCTION_WORDS)
     allowed_lemmas: set[str] = set()
     for f in written.facts:
-        measured = [*f.words, *(str(f.evidence.get(k, "")) for k in ("object", "direction") if f.kind == "action")]
+        measured = list(f.words)
+        if f.kind == "action":  # what the action was measured with: its object, direction, how many do it
+            measured += [str(f.evidence.get(k, "")) for k in ("object", "direction")]
+            measured.append(_people_subject(int(f.evidence.get("count", 1)), False)[0])
         for w in content_words(" ".join(measured)):
             allowed.add(w)
             allowed_lemmas |= lemmas(w)
