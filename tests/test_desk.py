@@ -24,6 +24,8 @@ def desk(folder):  # noqa: F811
     first["considered_facts"].append({"kind": "posture", "key": "posture:sitting", "value": "sitting",
                                       "words": ["sitting", "sits", "sit"], "salience": 0.6, "evidence": {}})
     first["style"] = []
+    first["keyframes"] = [2.5, 3.5]
+    doc["timeline"]["shots"] = [{"start": 0.0, "end": 6.0}, {"start": 6.0, "end": 10.0}]
     path.write_text(json.dumps(doc))
     return folder
 
@@ -92,6 +94,30 @@ def test_desk_in_headless_chromium(desk, server, tmp_path_factory):  # noqa: F81
         page.keyboard.press("ArrowDown")
         assert text.input_value() == "A cat sits."
         page.screenshot(path=str(shots / "candidates.png"), full_page=True)
+        # key-frame thumbnails are real images with a text alternative
+        thumbs = item.locator(".thumbs img")
+        assert thumbs.count() == 2 and thumbs.first.get_attribute("alt") == "Key frame of description 1 at 00:00:02.50"
+        page.wait_for_function("[...document.querySelectorAll('#ad-0 .thumbs img')].every(i => i.naturalWidth > 0)")
+        # the timeline strip: one tab stop, arrows move between segments and rows, Enter seeks, a click seeks
+        strip = page.locator("#timeline")
+        assert strip.get_by_role("group").count() == 3
+        first = strip.get_by_role("button", name="Dialogue 1", exact=False)
+        first.focus()
+        page.keyboard.press("ArrowRight")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Dialogue 2,")
+        page.keyboard.press("ArrowDown")  # to the shot at the same time
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Shot 1,")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("End")
+        label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+        assert label.startswith("Description 3: A cat sits, in close-up")
+        page.keyboard.press("Enter")
+        page.wait_for_function("Math.abs(document.querySelector('video').currentTime - 7.997) < 0.05")
+        assert page.locator("#timeline-status").text_content().startswith("Moved to 00:00:08.00: Description 3")
+        assert page.evaluate("[...document.querySelectorAll('#timeline .tl-seg')].filter(b => b.tabIndex === 0).length") == 1
+        strip.get_by_role("button", name="Shot 2", exact=False).click()
+        page.wait_for_function("Math.abs(document.querySelector('video').currentTime - 6.0) < 0.05")
+        page.screenshot(path=str(shots / "desk.png"), full_page=True)
         text.focus()
         page.keyboard.press("Alt+KeyS")
         page.wait_for_function("document.querySelector('#ad-0 .saved').textContent.startsWith('Saved')")
@@ -100,5 +126,5 @@ def test_desk_in_headless_chromium(desk, server, tmp_path_factory):  # noqa: F81
     saved = doc_of(folder)["descriptions"][0]
     assert saved["text"] == "A cat sits." and saved["candidate"] == 2
     assert [f["key"] for f in saved["facts"]] == ["object:cat", "posture:sitting"]
-    assert (shots / "candidates.png").stat().st_size > 10_000
+    assert (shots / "candidates.png").stat().st_size > 10_000 and (shots / "desk.png").stat().st_size > 10_000
     print(f"screenshots in {shots}")

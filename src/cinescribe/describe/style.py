@@ -10,7 +10,7 @@ on-screen text read out; characters named consistently.  Each rule has an id, a 
 Sentence rules (:func:`sentence_findings`) look at one text; script rules
 (:func:`check_document`) also see the slot, the dialogue, the previous AD and the characters.
 Words inside double quotes are on-screen text read out and are never flagged.  Verb forms come
-from ``lemminflect`` (past, participle and present forms of a lemma), number words from ``inflect``.
+from ``lemminflect`` (past, participle and present forms of a lemma).
 
 How long an AD takes to say is the caller's: ``speech_time(text) -> seconds`` (the export stage's
 TTS voice, passed in by the CLI); without one, it is estimated at :data:`ESTIMATE_WPM` words per
@@ -115,7 +115,7 @@ PAST_AUX = frozenset("was were had did will would wasn't weren't didn't hadn't w
 CLOSED_CLASS = frozenset("""
 a an the and or but of in on at to from with by for as into onto over under then while he she it they his her
 its their this that these those is are there here some all each both one two three four five six seven eight
-nine ten several many few
+nine ten eleven twelve several many few
 """.split())
 _DETERMINERS = frozenset("a an the his her its their this that these those some".split())
 
@@ -249,21 +249,13 @@ def sentence_findings(text: str, fact_words: Iterable[str] = ()) -> list[Finding
             emotions.append(w)
     if emotions:
         out.append(_finding("interpretation", emotions))
-    common = CLOSED_CLASS | {w.lower() for w in fact_words} | _number_words()
+    common = CLOSED_CLASS | {w.lower() for w in fact_words}
     capitals = [t for i, t in enumerate(toks)
                 if i > 0 and toks[i - 1] not in ".!?:" and t[:1].isupper() and t != "QUOTE" and t != "I"
                 and t.lower() in common]
     if capitals:
         out.append(_finding("capital", capitals))
     return out
-
-
-@lru_cache(maxsize=1)
-def _number_words() -> frozenset[str]:
-    import inflect
-
-    engine = inflect.engine()
-    return frozenset(engine.number_to_words(n) for n in range(1, 21))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from ..document import find_video, json_path, read_json, script_from_dict, stem_
 from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
 from ..webvtt import to_webvtt
 from .characters import rename, thumbnail
-from .desk import edit_findings, restyle
+from .desk import edit_findings, frame_jpeg, restyle
 from .edits import Edit, StaleRevision, apply_edits, check_edit, revision, save_edits, word_budget, words_per_second
 
 log = logging.getLogger("cinescribe.export")
@@ -76,6 +76,7 @@ class Review:
         self.video = find_video(script, self.path, video, "the review page needs").resolve()
         self.stem = stem_of(self.path)
         self.lock = threading.Lock()
+        self.frames: dict[float, bytes] = {}  # key-frame thumbnails by time
 
     def output(self, fmt: str) -> Path:
         return self.path.parent / NAMES[fmt].format(stem=self.stem)
@@ -311,6 +312,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif route == "/api/script":
             self._json(HTTPStatus.OK, self.review.state())
+        elif route == "/media/frame":
+            self._send(HTTPStatus.OK, frame_jpeg(self.review.video, self.path.partition("?")[2], self.review.frames),
+                       "image/jpeg")
         elif route == "/media/video":
             self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
         elif route == "/media/ad.vtt":

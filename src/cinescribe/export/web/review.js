@@ -153,6 +153,7 @@ function buildItem(d, position) {
   });
   $(".play", li).addEventListener("click", () => playFrom(d.index));
   deskItem(li, d, position);
+  deskThumbs(li, d, position);
   return li;
 }
 
@@ -412,6 +413,10 @@ async function load(keepVoice = false) {
     document.querySelector(`input[name="voice"][value="${initial}"]`).checked = true;
   }
   renderTracks(data.doc);
+  renderTimeline(data.doc, (t, label) => {
+    video.currentTime = t;
+    setStatus($("#timeline-status"), `Moved to ${clock(t)}: ${label}`);
+  });
   setStatus($("#load-status"), `Loaded ${ds.length} slots. Use Tab to reach each description; shortcuts are listed below the video.`);
   reloadTrack();
 }
@@ -421,6 +426,7 @@ video.addEventListener("pause", syncAudio);
 video.addEventListener("seeked", syncAudio);
 video.addEventListener("ratechange", syncAudio);
 video.addEventListener("timeupdate", markTrackRows);
+video.addEventListener("timeupdate", () => moveTimeline(video.currentTime));
 video.addEventListener("timeupdate", () => {
   if (voiceMode() === "track" && !video.paused && Math.abs(adAudio.currentTime - video.currentTime) > 0.3) syncAudio();
 });
