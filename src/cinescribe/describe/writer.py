@@ -324,11 +324,19 @@ def opening(text: str) -> tuple[str, ...]:
 
 
 def _fill(candidates: Sequence[Fact], budget: int, is_known, refer) -> list[Fact]:
+    """Greedy, in salience order, in passes: a fact that cannot make a sentence alone (an
+    expression, a scene change) is tried again once a subject is chosen."""
     chosen: list[Fact] = []
-    for fact in candidates:
-        sentence, _ = _realise([*chosen, fact], is_known, refer)
-        if sentence and word_count(sentence) <= budget:
-            chosen.append(fact)
+    added = True
+    while added:
+        added = False
+        for fact in candidates:
+            if fact in chosen:
+                continue
+            sentence, _ = _realise(sorted([*chosen, fact], key=candidates.index), is_known, refer)
+            if sentence and word_count(sentence) <= budget:
+                chosen = sorted([*chosen, fact], key=candidates.index)
+                added = True
     return chosen
 
 
