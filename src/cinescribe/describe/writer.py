@@ -153,10 +153,11 @@ def _character_phrase(f: Fact, known: bool, refer: Refer | None) -> str:
     return _noun_phrase(f, known)
 
 
-def _people_subject(count: int, known: bool) -> tuple[str, bool]:
+def _people_subject(count: int, known: bool, words: Sequence[str] | None = None) -> tuple[str, bool]:
+    """The subject for ``count`` people; a number word only where ``words`` (the people fact's) has it."""
     if count == 1:
         return ("the person" if known else "a person"), False
-    if count <= 10:
+    if count <= 10 and (words is None or number_word(count) in words):
         return (f"the {number_word(count)} people" if known else f"{number_word(count)} people"), True
     return "a group of people", True
 
@@ -221,8 +222,8 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
             count = int(actions[0].evidence.get("count", count)) or count
         if people is not None and int(people.value) == count:
             used.append(people)
-        subject, plural = _people_subject(count, people is not None and is_known(people.key)
-                                          and int(people.value) == count)
+        same = people is not None and int(people.value) == count
+        subject, plural = _people_subject(count, same and is_known(people.key), people.words if same else None)
         actions = [a for a in actions if int(a.evidence.get("count", count)) == count]
     elif objects:
         used += objects
