@@ -38,6 +38,9 @@ from cinescribe.evaluate.distinct import distinctiveness
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "data" / "clips"
+# Closed-class words of the writer before issue 13 that the current list no longer has ("mostly"
+# in "the picture is mostly orange"): not claims, so not counted as false ones.
+LEGACY_FUNCTION_WORDS = {"mostly"}
 CONTENT_KINDS = {"people", "character", "action", "object", "text", "fade", "setting", "place", "daylight",
                  "expression", "posture"}
 
@@ -68,7 +71,7 @@ def measure(doc: dict) -> dict:
     for d in spoken:
         facts = [Fact.from_dict(f) for f in d["facts"]]
         measured = {f["key"] for f in d["considered_facts"]}
-        false += len(unlicensed_words(Written(d["text"], tuple(facts))))
+        false += len([w for w in unlicensed_words(Written(d["text"], tuple(facts))) if w not in LEGACY_FUNCTION_WORDS])
         false += sum(f.key not in measured for f in facts)
         for f in facts:
             if fact_expressed(f, d["text"]):

@@ -37,6 +37,7 @@ def voice_speech_time(name: str) -> SpeechTime | None:
     def seconds(text: str) -> float:
         return len(voice.synthesize(text, 1.0)) / voice.sample_rate
 
+    seconds.voice = voice.name  # type: ignore[attr-defined]
     return seconds
 
 
@@ -61,7 +62,7 @@ def check_file(source: str | Path, voice: str = "default") -> dict[str, Any]:
     every = [f for found in findings for f in found]
     return {
         "json": str(path),
-        "voice": voice if speech is not None else "none (speech time estimated from the word count)",
+        "voice": speech.voice if speech is not None else "none (speech time estimated from the word count)",
         "errors": sum(f.severity == "error" for f in every),
         "warnings": sum(f.severity == "warning" for f in every),
         "descriptions": items,
