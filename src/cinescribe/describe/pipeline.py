@@ -423,8 +423,7 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())
         return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
-    written = write(facts, slot.word_budget, is_known=tracker.seen, previous=previous_text,
-                    refer=lambda cid, known: refs.phrase(cid))
+    written = write(facts, slot.word_budget, is_known=tracker.seen, previous=previous_text, refs=refs)
     alternatives = [{"text": w.text, "facts": [f.key for f in w.facts]} for w in written.alternatives]
     if polisher is not None:
         written = polisher.polish(written, slot.word_budget)

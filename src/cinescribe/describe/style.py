@@ -364,7 +364,8 @@ def check_descriptions(
                     out.append(_finding("text_unread", (value,)))
         used_chars = {str(f.get("evidence", {}).get("character")) for f in facts if f.get("kind") == "character"}
         for c in characters:
-            name, label = str(c.get("name") or ""), str(c.get("label") or "")
+            name = str(c.get("name") or "")
+            label = re.sub(r"^(?:a|an|another)\s+", "", str(c.get("label") or ""))
             if str(c["id"]) in named:
                 again = bool(label) and re.search(rf"\b(?:a|an)\s+{re.escape(label)}\b", unquoted(text), re.I)
                 if not again and str(c["id"]) in used_chars and not _named(text, name):

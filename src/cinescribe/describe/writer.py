@@ -23,10 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .facts import Fact
 from .setting import SETTING_PHRASES
+
+if TYPE_CHECKING:
+    from .characters import CharacterReferences
 
 FUNCTION_WORDS = frozenset(
     "a an the and with in on of to from as then their is are at by beside inside there appears appear remains "
@@ -147,10 +150,12 @@ def _character_phrase(f: Fact, known: bool, refer: Refer | None) -> str:
     cid = str(f.evidence.get("character", f.key.split(":", 1)[-1]))
     if refer is not None:
         return refer(cid, known)
-    name = f.evidence.get("name")
+    name, label = f.evidence.get("name"), f.evidence.get("label")
     if name:
         return str(name)
-    return _noun_phrase(f, known)
+    if label:
+        return re.sub(r"^(?:a|an)\s+", "the ", str(label)) if known else str(label)
+    return "the person" if known else "a person"
 
 
 def _people_subject(count: int, known: bool, words: Sequence[str] | None = None) -> tuple[str, bool]:
@@ -319,6 +324,19 @@ def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refe
     return _sentences(p, order), p.used
 
 
+def _with_references(is_known: Callable[[str], bool], refer: Refer | None,
+                     refs: "CharacterReferences | None") -> tuple[Callable[[str], bool], Refer | None]:
+    """``is_known`` and ``refer`` that follow ``refs`` (when given) for characters."""
+    if refs is None:
+        return is_known, refer
+
+    def known(key: str) -> bool:
+        kind, _, cid = key.partition(":")
+        return (kind == "character" and cid in refs.mentioned) or is_known(key)
+
+    return known, refer or (lambda cid, _known: refs.phrase(cid))
+
+
 def opening(text: str) -> tuple[str, ...]:
     """The first two words of ``text``, lower case (what "starting alike" compares)."""
     return tuple(content_words(text)[:2])
@@ -349,11 +367,13 @@ def candidates(
     previous: str = "",
     min_salience: float = 0.1,
     limit: int = MAX_CANDIDATES,
+    refs: "CharacterReferences | None" = None,
 ) -> list[Written]:
     """Up to ``limit`` sentences for a slot, best first: different fact sets first (the greedy
     best set, then the sets that leave out one of its facts and fill the budget again), each in
     its first wording, then its second and third (:data:`ORDERS`); of a set's wordings, those
     that start like ``previous`` come last.  ``facts`` must be sorted most salient first."""
+    is_known, refer = _with_references(is_known, refer, refs)
     pool = [f for f in facts if f.salience >= min_salience and f.kind in SPOKEN_KINDS]
     sets: list[list[Fact]] = []
     best = _fill(pool, budget, is_known, refer)
@@ -389,20 +409,23 @@ def write(
     min_salience: float = 0.1,
     refer: Refer | None = None,
     previous: str = "",
+    refs: "CharacterReferences | None" = None,
 ) -> Written:
     """The best sentence for a slot within ``budget`` words (see :func:`candidates`), with the
     other candidates in ``alternatives``; an empty text with the reason when nothing fits.
 
     ``is_known(key)``: whether a fact was spoken in a recent slot (then "the", "remains");
-    ``refer(character_id, known)``: how to call a character; ``previous``: the AD before, whose
-    opening the sentence avoids.
+    ``refer(character_id, known)``: how to call a character (or ``refs``, the script's
+    :class:`~cinescribe.describe.characters.CharacterReferences`: its phrases, and a character it
+    has mentioned counts as known); ``previous``: the AD before, whose opening the sentence avoids.
     """
     pool = [f for f in facts if f.salience >= min_salience]
     if not pool:
         return Written("", (), "no measured fact to describe")
-    found = candidates(pool, budget, is_known, refer, previous, min_salience)
+    found = candidates(pool, budget, is_known, refer, previous, min_salience, refs=refs)
     if found:
         return Written(found[0].text, found[0].facts, alternatives=tuple(found[1:]))
+    is_known, refer = _with_references(is_known, refer, refs)
     if not any(_realise([f], is_known, refer)[0] for f in pool):
         return Written("", (), "no measured fact can make a sentence (only " + ", ".join(f.kind for f in pool) + ")")
     return Written("", (), f"no fact fits the budget of {budget} words")
