@@ -128,3 +128,18 @@ def test_desk_in_headless_chromium(desk, server, tmp_path_factory):  # noqa: F81
     assert [f["key"] for f in saved["facts"]] == ["object:cat", "posture:sitting"]
     assert (shots / "candidates.png").stat().st_size > 10_000 and (shots / "desk.png").stat().st_size > 10_000
     print(f"screenshots in {shots}")
+
+
+def test_key_frame_thumbnails(desk):
+    from cinescribe.errors import InputError
+    from cinescribe.export.review.desk import frame_jpeg
+
+    cache: dict = {}
+    jpeg = frame_jpeg(desk / "speech.mp4", "t=2.5", cache)
+    assert jpeg[:2] == b"\xff\xd8" and cache[2.5] is jpeg
+    assert frame_jpeg(desk / "speech.mp4", "t=2.500", cache) is jpeg  # cached by time
+    for bad in ("", "t=soon", "t=-1", "t=nan"):
+        with pytest.raises(InputError):
+            frame_jpeg(desk / "speech.mp4", bad, cache)
+    with pytest.raises(InputError, match="no frame"):
+        frame_jpeg(desk / "speech.mp4", "t=999", cache)
