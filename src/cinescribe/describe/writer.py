@@ -219,6 +219,8 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
         used += characters
         subject = _join([_character_phrase(c, is_known(c.key), refer) for c in characters])
         plural = len(characters) > 1
+        if people is not None and int(people.value) == len(characters) and set(content_words(subject)) & set(people.words):
+            used.append(people)  # "the person" says the people count too
         count = len(characters)
         actions = [a for a in actions if int(a.evidence.get("count", 1)) == count and _action_fits(a, characters)]
     elif people is not None or actions:
