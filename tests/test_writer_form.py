@@ -67,7 +67,7 @@ def test_characters_are_referred_to_by_the_callable():
 def test_place_and_time_cue_comes_first_after_a_scene_change():
     facts = by_salience(PEOPLE3, WALK3, STREET, NIGHT, OUTDOORS, SCENE)
     w = write(facts, 14)
-    assert w.text == "Outdoors at night on a street, three people walk left."
+    assert w.text == "Outdoors at night in a street, three people walk left."
     assert unlicensed_words(w) == []
     plain = write(by_salience(PEOPLE3, WALK3, KITCHEN), 14)
     assert plain.text == "Three people walk left in a kitchen."
@@ -85,7 +85,7 @@ def test_openings_differ_from_the_previous_ad_when_a_wording_allows():
     first = write(facts, 10)
     second = write(facts, 10, previous=first.text)
     assert opening(first.text) != opening(second.text)
-    assert second.text == "On a street, three people walk left."
+    assert second.text == "In a street, three people walk left."
 
 
 def test_candidates_differ_in_facts_first_then_wording():
