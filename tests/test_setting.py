@@ -146,7 +146,7 @@ def test_written_place_traces_to_facts():
     assert "beside a lawn" in written.text and "outdoors in daylight" in written.text and "pole" in written.text
     assert unlicensed_words(written) == []
     alone = write([f for f in facts if f.kind in ("setting", "place", "daylight")], 10)
-    assert alone.text == "Beside a lawn, outdoors in daylight." and unlicensed_words(alone) == []
+    assert alone.text == "Outdoors in daylight beside a lawn." and unlicensed_words(alone) == []
 
 
 # -- real footage and photos ----------------------------------------------------------------------

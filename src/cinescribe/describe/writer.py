@@ -284,6 +284,8 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
             subject, verbs = "the picture", ["is dark"]
         elif scene is not None and cue != ["elsewhere"]:
             subject, verbs = "", []
+        elif place:  # only where the slot is: "Outdoors in daylight beside a lawn."
+            cue, place = place, []
         else:
             return None
     return _Parts(cue, subject, plural, verbs, place, extras, used)
