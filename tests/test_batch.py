@@ -27,8 +27,8 @@ from cinescribe.scale.markers import STATE_DIR
 from cinescribe.scale.stages import DESCRIBE, Stage, export_stage, extract_stage
 from cinescribe.scale.worker import BatchSettings
 
-PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
-PIXELS_FLAGS = ["--no-objects", "--no-faces", "--no-poses", "--no-ocr"]
+PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
+PIXELS_FLAGS = ["--no-objects", "--no-faces", "--no-poses", "--no-ocr", "--no-setting"]
 POOL = BatchOptions(backend="processes", workers=2)
 
 

@@ -21,7 +21,7 @@ from cinescribe.export.writeout import describe_to_folder  # noqa: E402
 from cinescribe.scale.batch import BatchOptions, run_batch  # noqa: E402
 from cinescribe.scale.stages import DESCRIBE, Stage  # noqa: E402
 
-PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
 
 
 def dies_once(job, ctx):

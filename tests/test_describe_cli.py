@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PIXELS_ONLY = ["--no-objects", "--no-faces", "--no-poses", "--no-ocr"]
+PIXELS_ONLY = ["--no-objects", "--no-faces", "--no-poses", "--no-ocr", "--no-setting"]
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ from cinescribe.models import create_model
 from test_describe_cli import assert_one_line_error, run
 from test_describe_pipeline import FakeCatDetector, Interrupt, InterruptingDetector
 
-PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
 TINY = {"resampler.dim": 16, "resampler.num_latents": 2, "resampler.depth": 1, "resampler.heads": 2,
         "resampler.dim_head": 8, "resampler.ff_mult": 2, "resampler.max_frames": 8, "ema.num_bases": 4}
 VARIANTS = {"baseline": ("prefix-baseline", {}), "scene+ema": ("cinescribe-ad", {"resampler.kind": "perceiver"})}

@@ -14,7 +14,7 @@ from cinescribe.describe.planner import PlannerConfig
 from cinescribe.describe.writer import FUNCTION_WORDS, content_words
 from cinescribe.features.analysers.base import Detection
 
-PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
 
 
 class FakeCatDetector:
@@ -121,7 +121,7 @@ def test_subtitles_count_as_dialogue(speech_video, tmp_path):
 
 
 def test_custom_budget_rate(speech_video):
-    cfg = DescribeConfig(planner=PlannerConfig(words_per_second=1.0), objects=False, faces=False, poses=False, ocr=False)
+    cfg = DescribeConfig(planner=PlannerConfig(words_per_second=1.0), objects=False, faces=False, poses=False, ocr=False, setting=False)
     script = describe_video(speech_video.path, cfg=cfg, analysers=[])
     assert all(d.slot.word_budget == int(d.slot.duration) for d in script.descriptions)
 
@@ -166,7 +166,7 @@ def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
         describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
-    other = DescribeConfig(keyframes=2, objects=False, faces=False, poses=False, ocr=False)
+    other = DescribeConfig(keyframes=2, objects=False, faces=False, poses=False, ocr=False, setting=False)
     counting = FakeCatDetector()
     script, _ = describe_to_folder(speech_video.path, out, cfg=other, analysers=[counting])
     assert counting.frames == sum(len(d.keyframes) for d in script.descriptions)

@@ -79,6 +79,20 @@ def test_perfect_predictions_score_100(monkeypatch, capsys, tvad_subset, tmp_pat
     assert doc["overall"]["BLEU-4"] == pytest.approx(100.0) and doc["overall"]["ROUGE-L"] == pytest.approx(100.0)
 
 
+def test_python_tokenizer_scores_equal_the_jar(monkeypatch, capsys, tvad_subset, tmp_path):
+    gt, pred, _ = tvad_subset
+    monkeypatch.setenv("CINESCRIBE_CACHE", str(tmp_path / "cache"))
+    docs = {}
+    for engine in ("jar", "auto"):
+        code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "--metrics", "bleu,rouge,cider,distinct",
+                           "--tokenizer", engine, "--no-plot", "-o", tmp_path / engine, "-q")
+        assert code == 0, err
+        docs[engine] = json.loads((tmp_path / engine / "evaluation.json").read_text())
+        assert docs[engine]["tokenizer"] == engine and not (tmp_path / engine / "evaluation.png").exists()
+    for key in ("overall", "per_film", "per_ad", "ground_truth_distinctiveness"):
+        assert docs["auto"][key] == docs["jar"][key], key
+
+
 def test_describe_output_with_overlap_matching(monkeypatch, capsys, tvad_subset, tmp_path):
     gt, _, rows = tvad_subset
     film = rows[0]["imdbid_pe"]
@@ -102,6 +116,7 @@ def test_describe_output_with_overlap_matching(monkeypatch, capsys, tvad_subset,
     (["--recall", "7/5"], "bad recall spec '7/5'"),
     (["--match", "nearest", "--metrics", "bleu"], "unknown --match 'nearest'"),
     (["--backbone", "/nonexistent/encoder"], "not a Hugging Face checkpoint folder"),
+    (["--tokenizer", "fast", "--metrics", "bleu"], "unknown tokenizer 'fast'"),
 ])
 def test_bad_options_exit_2(monkeypatch, capsys, tvad_subset, tmp_path, args, message):
     gt, pred, _ = tvad_subset

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cinescribe.describe.facts import Fact, pixel_facts, slot_facts
+from cinescribe.describe.facts import Fact, pixel_facts, slot_facts, verb_forms
 from cinescribe.describe.novelty import NoveltyTracker
 from cinescribe.describe.writer import FUNCTION_WORDS, unlicensed_words, word_count, write
 from cinescribe.features.analysers.base import Detection, Face, FrameAnalysis, PixelStats, Pose, TextLine
@@ -47,6 +47,17 @@ def test_people_count_is_median_over_frames():
     assert people[0].value == 2 and people[0].words == ("two", "people")
 
 
+def test_expressions_are_visible_actions_not_emotions():
+    from cinescribe.describe.facts import EXPRESSION_WORDS
+    from cinescribe.describe.style import EMOTIONS
+
+    frightened = Face(0.95, (0.35, 0.1, 0.65, 0.5), "fear", 0.8)
+    facts = slot_facts([frame(t, [PERSON], [frightened]) for t in (1.0, 2.0)], [])
+    text = write(facts, 10).text
+    assert text == "A person stares wide-eyed."
+    assert not set(EXPRESSION_WORDS.values()) & EMOTIONS
+
+
 def test_text_fact_reads_lines_in_order():
     lines = [TextLine("TRAIN", 0.95, (0.3, 0.5, 0.7, 0.6)), TextLine("THE LAST", 0.97, (0.3, 0.3, 0.7, 0.4))]
     facts = slot_facts([frame(0.0, text=lines)], [])
@@ -73,7 +84,7 @@ def F(kind, key, value, words, salience):
 
 FACTS = sorted([
     F("people", "people:1", 1, ["person"], 1.0),
-    F("expression", "expression:happy", "smiling", ["smiling"], 0.7),
+    F("expression", "expression:happy", "smile", verb_forms("smile"), 0.7),
     F("posture", "posture:standing", "standing", ["standing", "stands", "stand"], 0.6),
     F("object", "object:cup", "cup", ["cup"], 0.6),
     F("scale", "scale:close-up", "close-up", ["close-up"], 0.5),
@@ -92,16 +103,23 @@ def test_sentence_fits_budget_and_every_word_is_licensed(budget):
 
 
 def test_known_sentences():
-    assert write(FACTS, 4).text == "A smiling person stands."
+    assert write(FACTS, 4).text == "A person smiles."
+    assert write(FACTS, 6).text == "A person smiles and stands."
     assert write(FACTS, 100).text == (
-        'In close-up, a smiling person stands, with a cup in view, the words "THE LAST TRAIN" on screen, '
-        "as the camera pans left."
+        'A person smiles and stands. There is a cup. The words "THE LAST TRAIN" appear on screen.'
     )
+
+
+def test_camera_words_only_when_nothing_else_can_be_said():
+    assert "camera" not in write(FACTS, 100).text and "close-up" not in write(FACTS, 100).text
+    camera = [f for f in FACTS if f.kind == "camera"]
+    assert write(camera, 10).text == "The view pans left."
 
 
 def test_repeated_facts_use_definite_reference():
     w = write(FACTS[:1], 5, is_known=lambda k: k == "people:1")
     assert w.text == "The person remains."
+    assert write(FACTS[:1], 5).text == "A person appears."
 
 
 def test_nothing_fits_is_reported_not_invented():

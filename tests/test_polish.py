@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from cinescribe.describe.facts import Fact
+from cinescribe.describe.facts import Fact, verb_forms
 from cinescribe.describe.polish import (
     ConstrainedWords,
     Grammar,
@@ -34,8 +34,8 @@ POOL = [
     F("people", "people:1", 1, ["person"], 1.0),
     F("people", "people:2", 2, ["two", "people"], 1.0),
     F("people", "people:7", 8, ["group", "people"], 1.0),
-    F("expression", "expression:happy", "smiling", ["smiling"], 0.7),
-    F("expression", "expression:sad", "sad", ["sad"], 0.7),
+    F("expression", "expression:happy", "smile", verb_forms("smile"), 0.7),
+    F("expression", "expression:sad", "frown", verb_forms("frown"), 0.7),
     F("posture", "posture:standing", "standing", ["standing", "stands", "stand"], 0.6),
     F("posture", "posture:arms raised", "arms raised", ["arms", "raised", "raises", "raise"], 0.6),
     F("object", "object:cup", "cup", ["cup"], 0.55),
@@ -48,7 +48,7 @@ POOL = [
     F("light", "light:dark", "dark", ["dark", "darkness"], 0.35),
     F("camera", "camera:pan-left", "pans left", ["camera", "pans", "left"], 0.45),
     F("colour", "colour:blue", "blue", ["blue"], 0.2),
-    F("scene", "scene:2", 2, ["new", "scene", "changes"], 0.3),
+    F("scene", "scene:2", 2, ["elsewhere", "new", "scene", "changes"], 0.3),
     F("cuts", "cuts:quick", 3, ["quick", "cuts"], 0.25),
 ]
 BY_KEY = {f.key: f for f in POOL}
@@ -274,8 +274,11 @@ def test_describe_records_the_polish_of_every_slot(tiny_dir, speech_video, tmp_p
     from cinescribe.describe.pipeline import DescribeConfig
     from cinescribe.export.writeout import describe_to_folder
 
+    from test_describe_pipeline import FakeCatDetector
+
     cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, polish=str(tiny_dir))
-    _, paths = describe_to_folder(speech_video.path, tmp_path, cfg=cfg, analysers=[], formats=("json",))
+    _, paths = describe_to_folder(speech_video.path, tmp_path, cfg=cfg, analysers=[FakeCatDetector()],
+                                  formats=("json",))
     doc = json.loads(paths["json"].read_text())
     assert doc["models"]["polish"].startswith(tiny_dir.name)
     spoken = [d for d in doc["descriptions"] if d["text"]]

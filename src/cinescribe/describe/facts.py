@@ -36,13 +36,15 @@ SPOKEN_LABELS = {
     "teddy bear": "teddy bear",
     "truck": "vehicle",  # COCO's truck covers vans and pickups: vtest.avi's parked white vans read as trucks
 }
+# Facial-expression classes as the visible action a describer says (the guides ask for the
+# expression, never the emotion behind it): the verb lemma the writer conjugates.
 EXPRESSION_WORDS = {
-    "happy": "smiling",
-    "sad": "sad",
-    "angry": "angry",
-    "surprise": "surprised",
-    "fear": "frightened",
-    "disgust": "disgusted",
+    "happy": "smile",
+    "sad": "frown",
+    "angry": "scowl",
+    "surprise": "gape",
+    "fear": "stare wide-eyed",
+    "disgust": "grimace",
 }
 POSTURE_WORDS = {
     "standing": ("standing", "stands", "stand"),
@@ -52,7 +54,7 @@ POSTURE_WORDS = {
 }
 TRACKED_BY = [model_id(OBJECT_MODEL), model_id(POSE_MODEL)]  # the models behind person and object tracks
 HANDS_BY = [model_id(HAND_MODEL)]
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+MAX_COUNTED = 10  # more people than this are "a group of people"
 # how much an action matters to a listener (a person's own action outranks what is in view)
 ACTION_SALIENCE = {"fall": 0.98, "sit down": 0.96, "stand up": 0.96, "lie down": 0.96, "run": 0.95,
                    "hold": 0.95, "lift": 0.96, "walk": 0.94, "enter": 0.93, "leave": 0.93,
@@ -65,7 +67,8 @@ class Fact:
     """One measured, sayable fact about a slot.
 
     ``kind`` groups facts (``people``, ``object``, ``expression``, ``posture``, ``action``,
-    ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``);
+    ``scale``, ``text``, ``fade``, ``light``, ``camera``, ``colour``, ``cuts``, ``scene``,
+    ``setting``, ``place``, ``daylight``: :mod:`.setting`);
     ``key`` identifies the fact across slots (used for novelty); ``value`` is what the
     writer realises (a label, a count, a quoted text); ``words`` are the content words
     the fact licenses.
@@ -119,8 +122,8 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
         return []
     if count == 1:
         words = ("person",)
-    elif count in NUMBER_WORDS:
-        words = (NUMBER_WORDS[count], "people")
+    elif count <= MAX_COUNTED:
+        words = (_number_word(count), "people")
     else:
         words = ("group", "people")
     seen = _times(keyframes, lambda f: any(d.label == "person" for d in f.objects) or bool(f.faces))
@@ -130,10 +133,26 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     ]
 
 
+def _number_word(n: int) -> str:
+    import inflect
+
+    return inflect.engine().number_to_words(n)
+
+
+def verb_forms(lemma_phrase: str) -> tuple[str, ...]:
+    """Every word of ``lemma_phrase`` with the forms of its head verb (lemminflect): the words a
+    verb fact licenses ("smile" -> smile, smiles, smiling, smiled...)."""
+    from lemminflect import getAllInflections
+
+    head, *rest = lemma_phrase.split()
+    forms = {f for fs in getAllInflections(head, upos="VERB").values() for f in fs}
+    return tuple(dict.fromkeys([head, *sorted(forms), *rest]))
+
+
 def _count_words(count: int) -> tuple[str, ...]:
     if count == 1:
         return ("person",)
-    return (NUMBER_WORDS[count], "people") if count in NUMBER_WORDS else ("group", "people")
+    return (_number_word(count), "people") if count <= MAX_COUNTED else ("group", "people")
 
 
 def tracked_people_facts(tracks: SlotTracks) -> list[Fact]:
@@ -182,15 +201,6 @@ def tracked_hand_facts(tracks: SlotTracks) -> list[Fact]:
                   "track_evidence": [tr.evidence() for tr in hands], "models": HANDS_BY})]
 
 
-def verb_forms(lemma: str) -> tuple[str, str]:
-    """(third person singular, plural) of a verb lemma phrase: "sit down" -> ("sits down", "sit down")."""
-    head, _, rest = lemma.partition(" ")
-    if lemma == "face each other":
-        return lemma, lemma
-    third = head + ("es" if head.endswith(("s", "sh", "ch", "x", "z")) else "s")
-    return (f"{third} {rest}".strip(), lemma)
-
-
 def action_facts(actions: Sequence[Action]) -> list[Fact]:
     """One ``action`` fact per verb (and held object): how many tracked people do it, which tracks."""
     groups: dict[tuple[str, str | None], list[Action]] = {}
@@ -200,11 +210,10 @@ def action_facts(actions: Sequence[Action]) -> list[Fact]:
     for (verb, obj), acts in groups.items():
         ids = sorted({i for a in acts for i in a.tracks})
         count = sum(a.people for a in acts)
-        singular, plural = verb_forms(verb)
         spoken = SPOKEN_LABELS.get(obj, obj) if obj else None
-        words = {*singular.split(), *plural.split(), *(_count_words(min(count, 7)) if count else ())}
-        if count in NUMBER_WORDS:
-            words.add(NUMBER_WORDS[count])
+        words = {*verb_forms(verb), *(_count_words(count) if count else ())}
+        if 0 < count <= MAX_COUNTED:
+            words.add(_number_word(count))
         if spoken:
             words |= set(spoken.split()) | {"hand"}
         directions = Counter(a.direction for a in acts if a.direction)
@@ -252,9 +261,9 @@ def expression_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     label, n = Counter(labels).most_common(1)[0]
     if label not in EXPRESSION_WORDS or n * 2 <= len(labels):
         return []
-    word = EXPRESSION_WORDS[label]
+    verb = EXPRESSION_WORDS[label]
     frames = _times(keyframes, lambda f: any(x.expression == label for x in f.faces))
-    return [Fact("expression", f"expression:{label}", word, (word,), 0.7,
+    return [Fact("expression", f"expression:{label}", verb, verb_forms(verb), 0.7,
                  {"frames": frames, "votes": n, "faces": len(labels)})]
 
 
@@ -365,13 +374,17 @@ def slot_facts(
     cuts: Sequence[float] = (),
     new_scene: int | None = None,
     tracks: SlotTracks | None = None,
+    setting: bool = True,
 ) -> list[Fact]:
-    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens.
+    """All facts of one slot, most salient first; ``new_scene`` is the scene index the slot opens;
+    ``setting`` adds the setting, place, daylight and ImageNet-thing facts (:mod:`.setting`).
 
     With ``tracks`` (people, objects and hands followed over the slot's sampled frames), people
     are counted and objects kept by their tracks, and what people do comes from
     :func:`~.actions.slot_actions` instead of one frame's posture; without, from the key frames.
     """
+    from .setting import setting_facts, thing_facts  # setting builds on Fact
+
     if tracks is not None:
         shifts = [f.pixels.shift for f in dense if f.pixels is not None and f.pixels.shift is not None]
         pan = (median(s[0] for s in shifts), median(s[1] for s in shifts)) if shifts else (0.0, 0.0)
@@ -387,9 +400,10 @@ def slot_facts(
         *scale_facts(keyframes, tracks),
         *text_facts(keyframes),
         *pixel_facts(dense),
+        *(setting_facts(keyframes, dense) + thing_facts(keyframes) if setting else []),
     ]
     if new_scene is not None:
-        facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("new", "scene", "changes"), 0.3, {"scene": new_scene}))
+        facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("elsewhere", "new", "scene", "changes"), 0.3, {"scene": new_scene}))
     if len(cuts) >= 2:
         facts.append(Fact("cuts", "cuts:quick", len(cuts), ("quick", "cuts"), 0.25,
                           {"cuts": [round(c, 3) for c in cuts]}))

@@ -1,9 +1,11 @@
 """``describe``: one video in, an AD script out.
 
-The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; one
-streamed decode pass at ``shot_fps`` (frames of at most 256 px) for shot cuts and
-scenes; slots planned in the dialogue gaps; then, per slot, the slot's frames decoded at
-``shot_fps`` and ``max_side`` for pixel statistics, ``keyframes`` of them chosen by
+The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; ONE
+streamed decode pass (:class:`~cinescribe.media.framepass.FramePass`) that feeds the shot
+detector ``shots`` at its own rate and size (TransNetV2: every 2nd frame at 48x27) and spools
+the frames of the dialogue gaps at ``shot_fps`` and ``max_side`` to a temporary file (memory
+stays flat for any length); cuts and scenes; slots planned in the dialogue gaps; then, per slot,
+the slot's frames read back from the spool for pixel statistics, ``keyframes`` of them chosen by
 ``keyframe_selector`` (:mod:`cinescribe.features.keyframes`; default uniform: on the demo, the
 events selector spent two of three frames on a 0.4 s tail after a cut and lost a face) and
 measured by the perception models; the object, pose and hand models also see about
@@ -23,6 +25,7 @@ Bad input raises :class:`InputError` before any output is written.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import platform
@@ -44,13 +47,14 @@ from ..features.store import FeatureStore
 from ..media.audio import extract_audio
 from ..media.dialogue import dialogue_intervals
 from ..media.fingerprint import fingerprint
-from ..media.frames import Frame, sample_frames
+from ..media.framepass import FramePass, FrameSpool, Tap
+from ..media.frames import Frame
 from ..media.probe import MediaInfo, probe
-from ..media.shots import Scene, group_scenes, make_detector
+from ..media.shots import DETECTORS, Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
 from ..media.vad import BACKENDS, detect_speech
 from ..progress import progress_bar
-from ..timeline import Interval
+from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
 from .facts import slot_facts
 from .tracks import track_shots
@@ -58,6 +62,7 @@ from .novelty import NoveltyTracker
 from .journal import SlotJournal
 from .planner import PlannerConfig, plan_slots
 from .script import ADScript, AudioDescription
+from .style import SpeechTime, check_document
 from .writer import write
 
 log = logging.getLogger("cinescribe.describe")
@@ -65,7 +70,6 @@ AUDIO_RATE = 16000
 POLISH_PACKAGED = "gemma3-270m"
 LEARNED_REASON = ("written by the AD model from the key frames' perception vectors, "
                   "not constrained to the measured facts")
-SHOT_SIDE = 256
 TRACKING_ANALYSERS = ("human",)  # the analysers run on every tracking frame (people, objects, hands)
 
 
@@ -85,11 +89,13 @@ class DescribeConfig:
     faces: bool = True
     poses: bool = True  # body poses and hands
     ocr: bool = True
+    setting: bool = True
     keyframe_selector: str = "uniform"
     polish: str = ""
     model: str = ""
     model_lm: str = ""
     cast: str = ""
+    shots: str = "transnetv2"
 
     def validate(self) -> None:
         self.planner.validate()
@@ -125,6 +131,8 @@ class DescribeConfig:
             from .cast import read_cast
 
             read_cast(self.cast)
+        if self.shots not in DETECTORS:
+            raise InputError(f"unknown --shots {self.shots!r}; choose one of: {', '.join(sorted(DETECTORS))}")
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
@@ -149,16 +157,34 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
     return speech, cues, dialogue_intervals(speech, cues)
 
 
-def _shots(info: MediaInfo, cfg: DescribeConfig):
-    detector = make_detector("content")
-    with progress_bar("Shot cuts", total=round(info.duration, 1)) as bar:
-        with sample_frames(info.path, cfg.shot_fps, max_side=SHOT_SIDE) as frames:
-            for frame in frames:
-                detector.push(frame)
-                bar.update(round(frame.t, 1))
+def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interval]):
+    """The one decode pass: shot cuts and scenes, and the dialogue gaps' frames spooled for the slots."""
+    detector = make_detector(cfg.shots)
+    gaps = [g for g in complement(dialogue, 0.0, info.duration) if g.duration >= cfg.planner.min_gap]
+    spool = FrameSpool()
+    try:
+        taps = [detector.tap(cfg.shot_fps), Tap(fps=cfg.shot_fps, max_side=cfg.max_side, keep=lambda t: _inside(gaps, t))]
+        with progress_bar("Decoding: shot cuts, slot frames", total=round(info.duration, 1)) as bar:
+            with FramePass(info.path, taps) as stream:
+                for tap, frame in stream:
+                    if tap == 0:
+                        detector.push(frame)
+                        bar.update(round(frame.t, 1))
+                    else:
+                        spool.add(frame)
+        detector.finish()
+    except BaseException:
+        spool.close()
+        raise
     shots = detector.shots(info.duration)
     scenes = group_scenes(shots, detector.shot_features())
-    return detector.cuts(), shots, scenes
+    return detector.cuts(), shots, scenes, spool
+
+
+def _inside(spans: Sequence[Interval], t: float) -> bool:
+    """Whether ``t`` lies in one of the sorted, disjoint ``spans`` (ends included)."""
+    i = bisect.bisect_right([s.start for s in spans], t) - 1
+    return i >= 0 and t <= spans[i].end
 
 
 def _scene_at(scenes: Sequence[Scene], t: float) -> int | None:
@@ -209,7 +235,7 @@ def describe_video(
     if not info.has_audio:
         log.warning(warnings[-1])
     lap("dialogue")
-    cuts, shots, scenes = _shots(info, cfg)
+    cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue)
     lap("shots")
     slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
     log.info(f"{len(dialogue)} dialogue intervals, {len(shots)} shots, {len(scenes)} scenes, {len(slots)} AD slots")
@@ -222,7 +248,7 @@ def describe_video(
     models: list[Analyser] = []
     polisher = writer = None
     models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr,
-                                    hands=cfg.poses) if own else list(analysers)
+                                    hands=cfg.poses, setting=cfg.setting) if own else list(analysers)
     if pending:
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()
@@ -252,8 +278,9 @@ def describe_video(
         if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
             times = done[slot.index].get("keyframes") or []
             wanted = cfg.faces or position >= recall_from
-            return (_measure_again(info, slot, times, cfg, models, caches) if times and wanted else [], [], times, None)
-        return _measure_slot(info, slot, cfg, models, pixels, caches, neighbours)
+            return (_measure_again(spool.frames(slot.start, slot.end), times, models, caches)
+                    if times and wanted else [], [], times, None)
+        return _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
 
     measurements = (measure(position, slot) for position, slot in enumerate(slots))
     characters = []
@@ -279,21 +306,23 @@ def describe_video(
                     if position >= recall_from and description.keyframes:
                         writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
+                    previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
                     description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
-                                                 polisher, writer, characters, refs)
+                                                 polisher, writer, characters, refs, cfg.setting, previous_text)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
                 previous_scene = _scene_at(scenes, slot.start)
                 bar.advance()
     finally:
+        spool.close()
         if journal:
             journal.close()
         if own:
             for m in models:
                 m.close()
     lap("slots")
-    return ADScript(
+    script = ADScript(
         video={
             "path": str(info.path),
             "fingerprint": fingerprint(info.path),
@@ -313,7 +342,7 @@ def describe_video(
             **model_ids,
             pixels.name: pixels.model_id,
             "vad": f"{cfg.vad}" + (f" (silero-vad {_package_version('silero-vad')})" if cfg.vad == "silero" else ""),
-            "shots": "content",
+            "shots": cfg.shots,
         },
         config=asdict(cfg),
         warnings=warnings,
@@ -322,6 +351,15 @@ def describe_video(
                   "torch": _package_version("torch")},
         characters=[c.to_dict() for c in characters],
     )
+    record_style(script)
+    return script
+
+
+def record_style(script: ADScript, speech_time: SpeechTime | None = None) -> None:
+    """Set every description's ``style`` to the style checker's findings on ``script``."""
+    findings = check_document(script.to_dict(), speech_time)
+    for d, found in zip(script.descriptions, findings):
+        d.style = [f.to_dict() for f in found]
 
 
 class TextModels:
@@ -376,19 +414,16 @@ def tracking_frames(frames: Sequence[Frame], keyframes: Sequence[Frame], cfg: De
     return [f for i, f in enumerate(frames) if i in picked or f.t in times]
 
 
-def _measure_again(info, slot, times, cfg, models, caches) -> list[FrameAnalysis]:
+def _measure_again(frames: Sequence[Frame], times, models, caches) -> list[FrameAnalysis]:
     """The key frames (at ``times``) of a slot described before, measured again (or read from the cache)."""
-    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
-        frames = [f for f in stream if round(f.t, 3) in times]
+    frames = [f for f in frames if round(f.t, 3) in times]
     return analyse_cached([f.image for f in frames], [f.t for f in frames], models, caches or {})
 
 
-def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
+def _measure_slot(frames: Sequence[Frame], slot, cfg, models, pixels, caches, neighbours):
     """A slot's measured key frames, its dense pixel statistics, the key frames' times and (when a
-    tracking analyser runs) its tracking frames' measurements with the frame's aspect; None when
-    no frame of the slot decodes."""
-    with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=slot.start, end=slot.end) as stream:
-        frames = [f for f in stream if slot.start <= f.t <= slot.end]
+    tracking analyser runs) its tracking frames' measurements with the frame's aspect, from its
+    frames (at ``cfg.shot_fps`` and ``cfg.max_side``, from the decode pass); None when it has none."""
     if not frames:
         return None
     dense = [FrameAnalysis(t=f.t) for f in frames]
@@ -403,7 +438,7 @@ def _measure_slot(info, slot, cfg, models, pixels, caches, neighbours):
 
 
 def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
-                   characters, refs) -> AudioDescription:
+                   characters, refs, setting: bool = True, previous_text: str = "") -> AudioDescription:
     if measurement is None:
         tracker.record(())
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
@@ -412,13 +447,14 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
     tracks = track_shots(followed[0], inner_cuts, aspect=followed[1]) if followed is not None else None
-    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks),
+    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks, setting=setting),
                            *character_facts(characters, times, refs)])
     if writer is not None:
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())
         return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
-    written = write(facts, slot.word_budget, is_known=tracker.seen, refs=refs)
+    written = write(facts, slot.word_budget, is_known=tracker.seen, previous=previous_text, refs=refs)
+    alternatives = [{"text": w.text, "facts": [f.key for f in w.facts]} for w in written.alternatives]
     if polisher is not None:
         written = polisher.polish(written, slot.word_budget)
     tracker.record(f.key for f in written.facts)
@@ -426,5 +462,6 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     mentions = [{"character": cid, "phrase": refs.phrase(cid)} for cid in ids]
     for cid in ids:
         refs.mention(cid)
+    chosen = [{"text": written.text, "facts": [f.key for f in written.facts]}] if written.text else []
     return AudioDescription(slot, written.text, list(written.facts), facts, times, written.reason, written.polish,
-                            ids, mentions)
+                            ids, mentions, candidates=chosen + alternatives)

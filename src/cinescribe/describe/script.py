@@ -28,13 +28,16 @@ class AudioDescription:
     polish: str = ""
     characters: list[str] = field(default_factory=list)  # ids of the characters the text mentions
     mentions: list[dict[str, str]] = field(default_factory=list)  # {"character": id, "phrase": words used}
+    style: list[dict[str, Any]] = field(default_factory=list)  # style-checker findings (describe.style)
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # ranked alternatives: text, facts
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
         """Rebuild a description written by :meth:`to_dict` for ``slot``."""
         return cls(slot, d["text"], [Fact.from_dict(f) for f in d["facts"]],
                    [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""),
-                   d.get("polish", ""), list(d.get("characters") or []), [dict(m) for m in d.get("mentions") or []])
+                   d.get("polish", ""), list(d.get("characters") or []), [dict(m) for m in d.get("mentions") or []],
+                   list(d.get("style", [])), list(d.get("candidates", [])))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,8 @@ class AudioDescription:
             "mentions": self.mentions,
             "facts": [f.to_dict() for f in self.facts],
             "considered_facts": [f.to_dict() for f in self.considered],
+            "style": self.style,
+            "candidates": self.candidates,
         }
 
 

@@ -55,17 +55,20 @@ class CaptionResult:
 
 
 def caption_metrics(hyps: list[str], refs: list[list[str]], metrics: tuple[str, ...] = DEFAULT_METRICS,
-                    tokenized: bool = False) -> CaptionResult:
-    """Score hypotheses against references (one or more per item) with the chosen metrics."""
+                    tokenized: bool = False, tokenizer: str = "auto") -> CaptionResult:
+    """Score hypotheses against references (one or more per item) with the chosen metrics.
+
+    ``tokenizer`` is the :mod:`.ptb` engine (``auto`` or ``jar``); the references' tokens are kept on disk.
+    """
     if not hyps:
         raise InputError("nothing to score: no hypotheses")
     if tokenized:
         tok_hyps, tok_refs = list(hyps), [list(r) for r in refs]
     else:
-        flat = ptb.tokenize([s for r in refs for s in r])
+        flat, tok_hyps = ptb.tokenize_batches([[s for r in refs for s in r], list(hyps)], engine=tokenizer,
+                                              persist=(True, False))
         it = iter(flat)
         tok_refs = [[next(it) for _ in r] for r in refs]
-        tok_hyps = ptb.tokenize(list(hyps))
     overall: dict[str, float] = {}
     per_item: dict[str, np.ndarray] = {}
     result = CaptionResult(overall, per_item)

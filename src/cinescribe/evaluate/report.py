@@ -1,7 +1,8 @@
 """``cinescribe evaluate``: score a prediction file against ground-truth ADs, overall and per film.
 
 Reads both files with :mod:`cinescribe.data.annotations`, pairs them (:mod:`cinescribe.data.predictions`),
-computes the chosen metrics, and writes ``evaluation.json`` (atomic) and ``evaluation.png``.  All
+computes the chosen metrics, and writes ``evaluation.json`` (atomic) and ``evaluation.png`` (unless
+``--no-plot``: drawing it takes longer than scoring 7k ADs).  All
 scores are reported x100 (the AD papers' convention; CIDEr-D 0..1000).  R@k/N always names its
 BERTScore backbone, because its values depend on it.
 """
@@ -48,6 +49,7 @@ class EvalConfig:
     gt_format: str = "auto"
     pred_format: str = "auto"
     charbank: Path | None = None
+    tokenizer: str = "auto"  # PTB engine: auto (Python rules, the jar for the rest) or jar (the reference's way)
 
 
 @dataclass
@@ -73,6 +75,8 @@ def _x100(d: dict[str, float | None]) -> dict[str, float | None]:
 
 def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
     """Read, pair and score; raises InputError / MissingDependencyError on bad input or missing tools."""
+    if cfg.tokenizer not in ptb.ENGINES:
+        raise InputError(f"unknown tokenizer {cfg.tokenizer!r}; choose from {', '.join(ptb.ENGINES)}")
     unknown = [m for m in cfg.metrics if m not in ALL_METRICS]
     if unknown:
         raise InputError(f"unknown metric {unknown[0]!r}; choose from {', '.join(ALL_METRICS)}")
@@ -98,7 +102,7 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
         "predictions_format": pred.format, "match": pairs.match, "ads": len(pairs.gt), "films": len(films),
         "unmatched_ground_truth": pairs.unmatched, "unused_predictions": pairs.unused_predictions,
         "duplicate_rows_dropped": {"ground_truth": gt.dropped_duplicates, "predictions": pred.dropped_duplicates},
-        "metrics": list(cfg.metrics), "software": {"cinescribe": __version__, "python": platform.python_version()},
+        "metrics": list(cfg.metrics), "tokenizer": cfg.tokenizer, "software": {"cinescribe": __version__, "python": platform.python_version()},
         "timings_s": timings,
     }
     overall: dict[str, float | None] = {}
@@ -111,7 +115,7 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
     if caption:
         t0 = time.perf_counter()
         log.info(f"captioning metrics ({', '.join(caption)}) on {len(pairs.gt)} ADs")
-        scores = caption_metrics(pairs.pred, refs, caption)
+        scores = caption_metrics(pairs.pred, refs, caption, tokenizer=cfg.tokenizer)
         overall.update(_x100(scores.overall))
         for film, ix in films.items():
             per_film[film].update(_x100(scores.subset(np.array(ix))))
@@ -123,8 +127,8 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
         timings["recall"] = time.perf_counter() - t0
     if "distinct" in cfg.metrics:
         t0 = time.perf_counter()
-        tok_pred = ptb.tokenize(pairs.pred)
-        tok_gt = ptb.tokenize([a.text for a in pairs.gt])
+        tok_pred = ptb.tokenize(pairs.pred, engine=cfg.tokenizer)
+        tok_gt = ptb.tokenize([a.text for a in pairs.gt], engine=cfg.tokenizer, persist=True)
         d_over, d_film = distinctiveness({f: [tok_pred[i] for i in ix] for f, ix in films.items()})
         overall.update(_x100(d_over))
         for film, values in d_film.items():
@@ -157,19 +161,20 @@ def _recall(pairs, films: dict[str, list[int]], cfg: EvalConfig, scorer, result:
                         "(roberta-large layer 17)")
 
 
-def write_outputs(result: Evaluation, outdir: Path) -> dict[str, Path]:
-    """Write ``evaluation.json`` and ``evaluation.png`` into ``outdir`` (atomically)."""
-    from .plots import plot_evaluation
-
+def write_outputs(result: Evaluation, outdir: Path, plot: bool = True) -> dict[str, Path]:
+    """Write ``evaluation.json`` and (with ``plot``) ``evaluation.png`` into ``outdir`` (atomically)."""
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"output path {outdir} is not a folder; choose another --out")
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --out") from None
-    paths = {"json": outdir / "evaluation.json", "png": outdir / "evaluation.png"}
+    paths = {"json": outdir / "evaluation.json"}
     try:
-        plot_evaluation(result, paths["png"])
+        if plot:
+            from .plots import plot_evaluation
+
+            paths["png"] = plot_evaluation(result, outdir / "evaluation.png")
         write_json(paths["json"], result.to_dict())
     except PermissionError as exc:
         raise InputError(f"cannot write to {outdir}: {exc.strerror}; choose another --out") from None

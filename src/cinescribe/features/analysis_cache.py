@@ -26,7 +26,8 @@ import numpy as np
 
 from ..atomic import write_text
 from .analysers import BATCH
-from .analysers.base import ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, Hand, PixelStats, Pose, TextLine
+from .analysers.base import (ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, Hand, Label, PixelStats, Pose,
+                             TextLine)
 from .store import FeatureStore, slug
 
 log = logging.getLogger("cinescribe.features")
@@ -63,7 +64,9 @@ def decode_fields(data: Mapping, fa: FrameAnalysis) -> None:
             fa.text = [TextLine(d["text"], d["score"], _tuple(d["box"])) for d in value]
         elif name == "pixels":
             fa.pixels = PixelStats(value["brightness"], value["colourfulness"], value["hue"], value.get("motion"),
-                                   _tuple(value.get("shift")))
+                                   _tuple(value.get("shift")), value.get("green_ground"), value.get("green_texture"))
+        elif name == "imagenet":
+            fa.imagenet = [Label(d["label"], d["score"]) for d in value]
         else:
             raise KeyError(name)
 
@@ -217,7 +220,7 @@ class LazyAnalyser:
 
 
 def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True,
-                           ocr: bool = True, hands: bool = False) -> list[LazyAnalyser]:
+                           ocr: bool = True, hands: bool = False, setting: bool = True) -> list[LazyAnalyser]:
     """The default perception models (as ``default_analysers``), each loaded only when needed."""
     from .analysers import human
     from .analysers.ocr import MODEL_ID as OCR_MODEL_ID
@@ -234,4 +237,13 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
             return OcrAnalyser()
 
         found.append(LazyAnalyser("ocr", OCR_MODEL_ID, load_ocr))
+    if setting:
+        from .imagenet import MODEL_ID as IMAGENET_MODEL_ID
+
+        def load_imagenet():
+            from .analysers.imagenet import ImageNetAnalyser
+
+            return ImageNetAnalyser()
+
+        found.append(LazyAnalyser("imagenet", IMAGENET_MODEL_ID, load_imagenet))
     return found

@@ -110,18 +110,10 @@ class FrameStream:
                         os.fspath(self.path), exc)
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
-        # the longer side is the same before and after rotating, so scale first
-        tw, th = output_size(frame.width, frame.height, self.max_side)
-        rgb = frame.reformat(width=tw, height=th, format="rgb24", interpolation="AREA").to_ndarray()
-        if self.rotation:
-            rgb = np.ascontiguousarray(np.rot90(rgb, k=self.rotation // 90))
-        return rgb
+        return convert(frame, output_size(frame.width, frame.height, self.max_side), self.rotation)
 
     def _generate(self) -> Iterator[Frame]:
-        period = 1.0 / self.fps
-        k = math.ceil(self.start * self.fps - 1e-9)
-        end = math.inf if self.end is None else float(self.end)
-        prev: tuple[float, av.VideoFrame] | None = None
+        sampler = InstantSampler(self.fps, self.start, self.end)
         cache: tuple[float, np.ndarray] | None = None  # converted picture of the last emitted frame
         first = True
         try:
@@ -129,37 +121,78 @@ class FrameStream:
                 if first:
                     self.rotation = stream_rotation(self._container.streams.video[0], frame)
                     first = False
-                t = frame.time
-                if t is None:
-                    t = prev[0] + period if prev else 0.0
-                # emit every instant that is now bracketed by prev and this frame
-                while k * period <= t and k * period <= end + 1e-9:
-                    target = k * period
-                    if prev is not None and target - prev[0] <= t - target:
-                        pt, pf = prev
-                    else:
-                        pt, pf = t, frame
-                    if pt >= self.start - period / 2 or prev is None:
-                        if cache is None or cache[0] != pt:
-                            cache = (pt, self._convert(pf))
-                        yield Frame(k, pt, cache[1])
-                    k += 1
-                if k * period > end + 1e-9:
+                for k, pt, pf in sampler.feed(frame.time, frame):
+                    if cache is None or cache[0] != pt:
+                        cache = (pt, self._convert(pf))
+                    yield Frame(k, pt, cache[1])
+                if sampler.finished:
                     break
-                prev = (t, frame)
-            # instants after the last frame: use it while within half a frame period
-            if prev is not None:
-                rate = self._container.streams.video[0].average_rate
-                half = 0.5 / float(rate) if rate else period / 2
-                while k * period <= min(prev[0] + half, end + 1e-9):
-                    if cache is None or cache[0] != prev[0]:
-                        cache = (prev[0], self._convert(prev[1]))
-                    yield Frame(k, prev[0], cache[1])
-                    k += 1
+            for k, pt, pf in sampler.tail(half_frame(self._container, self.fps)):
+                if cache is None or cache[0] != pt:
+                    cache = (pt, self._convert(pf))
+                yield Frame(k, pt, cache[1])
         finally:
             if self.corrupt_packets:
                 log.warning("%s: skipped %d corrupt video packet(s)", os.fspath(self.path), self.corrupt_packets)
             self._container.close()
+
+
+def half_frame(container: av.container.InputContainer, fps: float) -> float:
+    """Half the video's frame period (half of ``1 / fps`` when the stream has no rate)."""
+    rate = container.streams.video[0].average_rate
+    return 0.5 / float(rate) if rate else 0.5 / fps
+
+
+def convert(frame: av.VideoFrame, size: tuple[int, int], rotation: int = 0) -> np.ndarray:
+    """``frame`` as RGB uint8 ``(h, w, 3)`` at ``size`` = (w, h) before rotation, then rotated."""
+    # the longer side is the same before and after rotating, so scale first
+    rgb = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
+    return rgb
+
+
+class InstantSampler:
+    """For each sampling instant ``k / fps`` in ``[start, end]``, the decoded frame nearest it.
+
+    :meth:`feed` takes decoded frames in order (time ``t`` or None, any payload) and returns
+    ``(k, time, payload)`` for every instant now bracketed by the previous frame and this one;
+    :meth:`tail` returns the instants after the last frame within ``half`` a frame period.
+    """
+
+    def __init__(self, fps: float, start: float = 0.0, end: float | None = None) -> None:
+        self.period = 1.0 / fps
+        self.start = start
+        self.end = math.inf if end is None else float(end)
+        self.k = math.ceil(start * fps - 1e-9)
+        self.prev: tuple[float, object] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.k * self.period > self.end + 1e-9
+
+    def feed(self, t: float | None, payload: object) -> list[tuple[int, float, object]]:
+        period, prev = self.period, self.prev
+        if t is None:
+            t = prev[0] + period if prev else 0.0
+        out = []
+        while self.k * period <= t and not self.finished:
+            target = self.k * period
+            pt, pf = prev if prev is not None and target - prev[0] <= t - target else (t, payload)
+            if pt >= self.start - period / 2 or prev is None:
+                out.append((self.k, pt, pf))
+            self.k += 1
+        if not self.finished:
+            self.prev = (t, payload)
+        return out
+
+    def tail(self, half: float) -> list[tuple[int, float, object]]:
+        out = []
+        if self.prev is not None:
+            while self.k * self.period <= min(self.prev[0] + half, self.end + 1e-9):
+                out.append((self.k, self.prev[0], self.prev[1]))
+                self.k += 1
+        return out
 
 
 def sample_frames(path: str | os.PathLike[str], fps: float, *, max_side: int | None = 640,

@@ -7,6 +7,10 @@ duration`` and at least :data:`MIN_DURATION` long; no overlap with dialogue or a
 words within the word budget.  Fields are strictly typed: ``index`` is a JSON integer (not
 ``true``, ``1.9`` or ``"1"``), ``start`` and ``end`` finite numbers, ``text`` a string.
 
+Style findings (:mod:`.desk`) are advice shown beside the AD, not reasons to refuse an edit; every
+saved document carries fresh findings.  An edit may name the writer's ``candidate`` it was picked
+from; the AD's facts then become that candidate's.
+
 :func:`save_edits` checks every edit against the document *with the other edits
 applied*, refuses all of them if any fails, and otherwise keeps backups and replaces the
 JSON atomically.  Backups: ``<name>.orig`` is the file as it was before the first save
@@ -31,6 +35,7 @@ from ...atomic import atomic_path, write_json
 from ...errors import InputError
 from ..checks import DEFAULT_WPS, MAX_CHARS, MIN_DURATION, check_description, word_budget, words_per_second
 from ..document import read_json, script_from_dict
+from .desk import choose_candidate, restyle
 
 __all__ = ["BACKUPS", "DEFAULT_WPS", "MAX_CHARS", "MIN_DURATION", "Edit", "StaleRevision", "apply_edits", "check_edit",
            "revision", "save_edits", "validate_all", "word_budget", "words_per_second"]
@@ -46,6 +51,7 @@ class Edit:
     text: str
     start: float
     end: float
+    candidate: int | None = None  # the writer's candidate the text was picked from, if any
 
     def __post_init__(self) -> None:  # whitespace (newlines, runs of spaces) becomes single spaces
         object.__setattr__(self, "text", " ".join(self.text.split()))
@@ -68,7 +74,10 @@ class Edit:
                 raise InputError(f"edit {name} must be a number of seconds (got {json_type(value)})")
             if not math.isfinite(value):
                 raise InputError(f"edit {name} must be a finite number of seconds")
-        return cls(index, text, round(float(start), 3), round(float(end), 3))
+        candidate = d.get("candidate")
+        if candidate is not None and (isinstance(candidate, bool) or not isinstance(candidate, int) or candidate < 0):
+            raise InputError("edit candidate must be the number (0, 1, ...) of one of the AD's candidates")
+        return cls(index, text, round(float(start), 3), round(float(end), 3), candidate)
 
 
 def json_type(value: Any) -> str:
@@ -110,8 +119,10 @@ def apply_edits(doc: dict[str, Any], edits: list[Edit]) -> dict[str, Any]:
         if changed:
             d["edited"] = True
             d["reason"] = "" if e.text else "removed by the reviewer"
+        if e.candidate is not None:
+            choose_candidate(d, e.candidate)
     out["descriptions"].sort(key=lambda d: (d["start"], d["index"]))
-    return out
+    return restyle(out)
 
 
 def validate_all(doc: dict[str, Any], edits: list[Edit]) -> dict[int, list[str]]:

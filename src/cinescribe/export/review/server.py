@@ -49,7 +49,8 @@ from ..document import find_video, json_path, read_json, script_from_dict, stem_
 from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
 from ..webvtt import to_webvtt
 from .characters import rename, thumbnail
-from .edits import Edit, StaleRevision, check_edit, revision, save_edits, word_budget, words_per_second
+from .desk import edit_findings, frame_jpeg, restyle
+from .edits import Edit, StaleRevision, apply_edits, check_edit, revision, save_edits, word_budget, words_per_second
 
 log = logging.getLogger("cinescribe.export")
 HOST = "127.0.0.1"
@@ -57,7 +58,8 @@ MAX_BODY = 1 << 20
 TIMEOUT = 10.0  # seconds: an idle connection is closed, a request body must arrive within it
 MAX_THREADS = 32
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-STATIC = {"review.js": "text/javascript", "review.css": "text/css", "characters.js": "text/javascript"}
+STATIC = {"review.js": "text/javascript", "review.css": "text/css", "characters.js": "text/javascript",
+          "desk.js": "text/javascript"}
 
 
 class Review:
@@ -74,6 +76,7 @@ class Review:
         self.video = find_video(script, self.path, video, "the review page needs").resolve()
         self.stem = stem_of(self.path)
         self.lock = threading.Lock()
+        self.frames: dict[float, bytes] = {}  # key-frame thumbnails by time
 
     def output(self, fmt: str) -> Path:
         return self.path.parent / NAMES[fmt].format(stem=self.stem)
@@ -89,14 +92,17 @@ class Review:
                 report = json.loads(report_path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
                 report = None
-        return {"doc": doc, "revision": rev, "json": self.path.name, "video": self.video.name,
+        return {"doc": restyle(doc), "revision": rev, "json": self.path.name, "video": self.video.name,
                 "words_per_second": words_per_second(doc), "has_ad_audio": self.output("wav").is_file(),
                 "report": report}
 
     def validate(self, body: Any) -> dict[str, Any]:
         edit = Edit.from_json(body)
         doc = read_json(self.path)
-        return {"errors": check_edit(doc, edit), "words": len(edit.text.split()),
+        errors = check_edit(doc, edit)
+        known = any(int(d["index"]) == edit.index for d in doc["descriptions"])
+        style = edit_findings(apply_edits(doc, [edit]), edit.index) if known else []
+        return {"errors": errors, "style": style, "words": len(edit.text.split()),
                 "budget": word_budget(doc, edit.start, edit.end)}
 
     def save(self, body: Any) -> dict[str, Any]:
@@ -306,6 +312,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif route == "/api/script":
             self._json(HTTPStatus.OK, self.review.state())
+        elif route == "/media/frame":
+            self._send(HTTPStatus.OK, frame_jpeg(self.review.video, self.path.partition("?")[2], self.review.frames),
+                       "image/jpeg")
         elif route == "/media/video":
             self._file(self.review.video, mimetypes.guess_type(self.review.video.name)[0] or "video/mp4")
         elif route == "/media/ad.vtt":

@@ -130,7 +130,7 @@ function buildItem(d, position) {
   $(".budget", li).id = `${id}-budget`;
   $(".errors", li).id = `${id}-errors`;
   for (const field of li.querySelectorAll("textarea, input")) {
-    field.setAttribute("aria-describedby", `${id}-budget ${id}-errors`);
+    field.setAttribute("aria-describedby", `${id}-budget ${id}-errors ${id}-style-summary`);
   }
   $(".text", li).value = d.text;
   $(".start", li).value = String(d.start);
@@ -152,16 +152,21 @@ function buildItem(d, position) {
     save(li);
   });
   $(".play", li).addEventListener("click", () => playFrom(d.index));
+  deskItem(li, d, position);
+  deskThumbs(li, d, position);
   return li;
 }
 
 async function validate(li) {
   const {ok, data} = await api("/api/validate", readEdit(li));
   showErrors(li, ok ? data.errors : [data.error]);
+  if (ok) showStyle(li, data.style);
 }
 
 async function save(li) {
   const edit = readEdit(li);
+  const candidate = candidateOf(li, edit.text);
+  if (candidate !== undefined) edit.candidate = candidate;
   const saved = $(".saved", li);
   setStatus(saved, "Saving…");
   saved.classList.remove("bad");
@@ -292,6 +297,12 @@ function onKey(ev) {
     KeyS: () => { const li = focusedItem(); if (li) save(li); },
     KeyE: () => reexport(),
   };
+  const digit = /^Digit([1-5])$/.exec(ev.code);
+  if (digit) {
+    const li = focusedItem();
+    if (li && pickCandidate(li, Number(digit[1]) - 1)) ev.preventDefault();
+    return;
+  }
   const action = actions[ev.code];
   if (action) {
     ev.preventDefault();
@@ -402,6 +413,10 @@ async function load(keepVoice = false) {
     document.querySelector(`input[name="voice"][value="${initial}"]`).checked = true;
   }
   renderTracks(data.doc);
+  renderTimeline(data.doc, (t, label) => {
+    video.currentTime = t;
+    setStatus($("#timeline-status"), `Moved to ${clock(t)}: ${label}`);
+  });
   setStatus($("#load-status"), `Loaded ${ds.length} slots. Use Tab to reach each description; shortcuts are listed below the video.`);
   reloadTrack();
 }
@@ -411,6 +426,7 @@ video.addEventListener("pause", syncAudio);
 video.addEventListener("seeked", syncAudio);
 video.addEventListener("ratechange", syncAudio);
 video.addEventListener("timeupdate", markTrackRows);
+video.addEventListener("timeupdate", () => moveTimeline(video.currentTime));
 video.addEventListener("timeupdate", () => {
   if (voiceMode() === "track" && !video.paused && Math.abs(adAudio.currentTime - video.currentTime) > 0.3) syncAudio();
 });

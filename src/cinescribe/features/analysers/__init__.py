@@ -14,7 +14,7 @@ BATCH = 8
 
 
 def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True,
-                      hands: bool = False) -> list[Analyser]:
+                      hands: bool = False, setting: bool = True) -> list[Analyser]:
     """The default perception models for the enabled measurements (loaded now, closed by the caller)."""
     found: list[Analyser] = []
     try:
@@ -26,6 +26,10 @@ def default_analysers(*, objects: bool = True, faces: bool = True, poses: bool =
             from .ocr import OcrAnalyser
 
             found.append(OcrAnalyser())
+        if setting:
+            from .imagenet import ImageNetAnalyser
+
+            found.append(ImageNetAnalyser())
     except BaseException:
         for a in found:
             a.close()

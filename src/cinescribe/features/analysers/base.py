@@ -15,7 +15,7 @@ Box = tuple[float, float, float, float]
 
 # Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
 # every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
-ANALYSIS_REVISION = 4
+ANALYSIS_REVISION = 5
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,9 @@ class PixelStats:
     scaled to [0, 1]; ``hue`` is the dominant hue's name or None for a grey frame;
     ``motion`` is the mean absolute luma change in [0, 1] after compensating the global
     shift ``shift`` (dx, dy in frame widths/heights per second) found by phase correlation.
+    ``green_ground`` is the share of the frame's lower half covered by vegetation green and
+    ``green_texture`` the mean absolute Laplacian of luma over all green pixels (low for a
+    lawn seen from afar, high for foliage with light between the leaves).
     """
 
     brightness: float
@@ -92,6 +95,16 @@ class PixelStats:
     hue: str | None
     motion: float | None = None
     shift: tuple[float, float] | None = None
+    green_ground: float | None = None
+    green_texture: float | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """One image-level class: its name (ImageNet-1k) and the classifier's probability."""
+
+    label: str
+    score: float
 
 
 @dataclass
@@ -105,6 +118,7 @@ class FrameAnalysis:
     hands: list[Hand] = field(default_factory=list)
     text: list[TextLine] = field(default_factory=list)
     pixels: PixelStats | None = None
+    imagenet: list[Label] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,7 +1,9 @@
 """Whole-frame measurements without a learned model: brightness, colour and motion.
 
 Input: RGB frames ``(H, W, 3) uint8`` with their times; output: one :class:`PixelStats`
-per frame.  Motion compares each frame with the previous one in the same batch, after
+per frame.  Greenery: pixels of vegetation hue that are saturated and lit; their share of the
+lower half of the frame (ground) and their texture (mean absolute Laplacian of luma) tell a
+lawn (much smooth green below) from foliage (bright gaps between leaves) and from no greenery.  Motion compares each frame with the previous one in the same batch, after
 removing the global translation found by phase correlation (a camera pan moves the
 whole picture; what is left is movement inside the picture).
 """
@@ -28,6 +30,9 @@ _HUE_BINS: tuple[tuple[float, float, str], ...] = (
     (170, 181, "red"),
 )
 _WORK_SIDE = 160  # frames are measured at this size: enough for global statistics
+# Vegetation green on OpenCV's hue circle (0-180), with the saturation and value it needs (0-255).
+GREEN_HUE = (30, 90)
+GREEN_MIN_SAT, GREEN_MIN_VAL = 60, 40
 
 
 def _small(image: np.ndarray) -> np.ndarray:
@@ -61,11 +66,23 @@ def dominant_hue(rgb: np.ndarray, min_share: float = 0.15) -> str | None:
     return max(counts, key=counts.__getitem__)
 
 
+def greenery(rgb: np.ndarray) -> tuple[float, float]:
+    """``(share of the lower half that is vegetation green, mean |Laplacian| of luma over green pixels)``."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    green = (h >= GREEN_HUE[0]) & (h <= GREEN_HUE[1]) & (s >= GREEN_MIN_SAT) & (v >= GREEN_MIN_VAL)
+    ground = float(green[green.shape[0] // 2:].mean())
+    if not green.any():
+        return ground, 0.0
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    return ground, float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[green].mean())
+
+
 class PixelAnalyser:
     """Brightness, colourfulness, dominant hue and compensated motion of each frame."""
 
     name = "pixels"
-    model_id = "cinescribe/pixels@1"
+    model_id = "cinescribe/pixels@2"
 
     def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None:
         prev_grey: np.ndarray | None = None
@@ -81,12 +98,15 @@ class PixelAnalyser:
                 motion = float(np.abs(aligned - prev_grey).mean())
                 dt = fa.t - prev_t
                 shift = (float(dx / grey.shape[1] / dt), float(dy / grey.shape[0] / dt))
+            ground, texture = greenery(small)
             fa.pixels = PixelStats(
                 brightness=float(grey.mean()),
                 colourfulness=colourfulness(small),
                 hue=dominant_hue(small),
                 motion=motion,
                 shift=shift,
+                green_ground=round(ground, 4),
+                green_texture=round(texture, 4),
             )
             prev_grey, prev_t = grey, fa.t
 

@@ -1,6 +1,6 @@
 """Frame encoders behind one interface, chosen by a spec string (open_clip-style registry).
 
-``load_encoder("pixels")``, ``load_encoder("hf_clip:/models/clip")``,
+``load_encoder("pixels")``, ``load_encoder("imagenet")``, ``load_encoder("hf_clip:/models/clip")``,
 ``load_encoder("open_clip:/models/ViT-B-32.pt")``.  Every backend loads from local files
 only; see :mod:`.base` for the interface.
 """
@@ -37,6 +37,12 @@ def _perception(path: str | None = None, **kw) -> FrameEncoder:
     return PerceptionEncoder(**kw)
 
 
+def _imagenet(path: str | None = None, **kw) -> FrameEncoder:
+    from .imagenet import ImageNetEncoder
+
+    return ImageNetEncoder()
+
+
 def _hf_clip(path: str, **kw) -> FrameEncoder:
     from .hf_clip import load_hf_clip
 
@@ -59,6 +65,8 @@ BACKENDS: dict[str, Backend] = {
     "pixels": Backend(_pixels, False, "appearance embedding from colour, light and edge layout (no model; default)"),
     "perception": Backend(_perception, False, "the describer's perception models (objects, faces, poses, text) as a "
                           "99-d vector; their per-frame results are cached for describe"),
+    "imagenet": Backend(_imagenet, False, "the packaged ImageNet MobileNetV2's pooled features (1280-d): objects and "
+                        "textures, a better frame embedding than pixels"),
     "hf_clip": Backend(_hf_clip, True, "hf_clip:FOLDER -- a transformers CLIPModel saved with save_pretrained"),
     "open_clip": Backend(_open_clip, True, "open_clip:FILE -- an open_clip ViT state dict (GELU)"),
     "open_clip-quickgelu": Backend(_open_clip_quick, True, "open_clip-quickgelu:FILE -- OpenAI-trained open_clip weights"),

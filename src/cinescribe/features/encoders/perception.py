@@ -74,7 +74,7 @@ class PerceptionEncoder:
     def __init__(self, *, objects: bool = True, faces: bool = True, poses: bool = True, ocr: bool = True) -> None:
         from ..analysis_cache import lazy_default_analysers
 
-        self.models = lazy_default_analysers(objects=objects, faces=faces, poses=poses, ocr=ocr)
+        self.models = lazy_default_analysers(objects=objects, faces=faces, poses=poses, ocr=ocr, setting=False)
         ids = "|".join(m.model_id for m in self.models)
         self.weights_hash = "sha256:" + hashlib.sha256(f"{VERSION}|{ids}".encode()).hexdigest()
         self.caches: dict = {}
