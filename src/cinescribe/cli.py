@@ -54,13 +54,20 @@ ADModelDir = Annotated[Optional[Path], typer.Option("--model", help="A trained A
                                                     "not constrained to the measured facts.")]
 Shots = Annotated[str, typer.Option(help="Shot-cut detector: transnetv2 (the TransNetV2 network, every frame), "
                                      "content (colour histograms at --shot-fps) or threshold (fades only).")]
+Asr = Annotated[bool, typer.Option("--asr/--no-asr", help="Recognise the dialogue (Whisper): words, language, "
+                                   "subtitles when none are given; off is faster and counts all speech activity.")]
+AsrModel = Annotated[str, typer.Option(help="Whisper size: base (multilingual, default) or tiny.en (English, ~3x faster).")]
+AsrLanguage = Annotated[str, typer.Option(help="Language of the dialogue (ISO 639-1, e.g. en, fr); default: detected.")]
+Extended = Annotated[bool, typer.Option("--extended", help="Extended AD: where a scene opening, on-screen text or a "
+                                        "first appearance has no gap, plan a pause of the picture for its AD.")]
 ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
                                                    "is no longer where the model was trained with it.")]
 
 
 def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
                      max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None,
-                     shots="transnetv2", setting=True):
+                     shots="transnetv2", setting=True, asr=True, asr_model="base",
+                     asr_language="", extended=False):
     """The DescribeConfig of the shared options (validated by the pipeline)."""
     from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
     from .describe.planner import PlannerConfig
@@ -74,6 +81,7 @@ def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, sh
         model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
         cast=str(cast.resolve()) if cast else "",
         shots=shots,
+        asr=asr_model if asr else "", asr_language=asr_language, extended=extended,
     )
 
 app = typer.Typer(
@@ -157,6 +165,10 @@ def describe(
                                         "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo "
                                         "are called by that name."),
     shots: Shots = "transnetv2",
+    asr: Asr = True,
+    asr_model: AsrModel = "base",
+    asr_language: AsrLanguage = "",
+    extended: Extended = False,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
@@ -165,7 +177,7 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast, shots, setting)
+                           model_lm, cast, shots, setting, asr, asr_model, asr_language, extended)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
@@ -283,6 +295,10 @@ def batch(
     polish_model: PolishModel = None,
     model: ADModelDir = None,
     model_lm: ADModelLM = None,
+    asr: Asr = True,
+    asr_model: AsrModel = "base",
+    asr_language: AsrLanguage = "",
+    extended: Extended = False,
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
     encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE."),
@@ -305,7 +321,8 @@ def batch(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, setting=setting)
+                           model_lm, setting=setting, asr=asr, asr_model=asr_model,
+                           asr_language=asr_language, extended=extended)
     options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
                            gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
                            cache=str(cache.resolve()) if cache else None)

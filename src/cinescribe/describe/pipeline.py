@@ -45,7 +45,8 @@ from ..features.encoders.pixels import PixelEncoder
 from ..features.keyframes import SELECTORS, select_keyframes
 from ..features.store import FeatureStore
 from ..media.audio import extract_audio
-from ..media.dialogue import dialogue_intervals
+from ..media.asr import AsrConfig, Transcript, transcribe
+from ..media.dialogue import dialogue_intervals, heard_speech
 from ..media.fingerprint import fingerprint
 from ..media.framepass import FramePass, FrameSpool, Tap
 from ..media.frames import Frame
@@ -57,6 +58,7 @@ from ..progress import progress_bar
 from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
 from .facts import slot_facts
+from .heard import down_weight_heard, heard_names, line_before
 from .tracks import track_shots
 from .novelty import NoveltyTracker
 from .journal import SlotJournal
@@ -96,6 +98,13 @@ class DescribeConfig:
     model_lm: str = ""
     cast: str = ""
     shots: str = "transnetv2"
+    asr: str = "base"
+    asr_language: str = ""
+    extended: bool = False
+
+    @property
+    def asr_config(self) -> AsrConfig:
+        return AsrConfig(model=self.asr, language=self.asr_language)
 
     def validate(self) -> None:
         self.planner.validate()
@@ -133,6 +142,10 @@ class DescribeConfig:
             read_cast(self.cast)
         if self.shots not in DETECTORS:
             raise InputError(f"unknown --shots {self.shots!r}; choose one of: {', '.join(sorted(DETECTORS))}")
+        if self.asr:
+            self.asr_config.validate()
+        elif self.asr_language:
+            raise InputError("--asr-language needs speech recognition; drop --no-asr")
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
@@ -147,14 +160,23 @@ def _package_version(name: str) -> str:
 def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warnings: list[str]):
     cues = read_subtitles(subtitles) if subtitles else []
     speech: list[Interval] = []
+    transcript: Transcript | None = None
     if info.has_audio:
         with progress_bar("Speech activity", total=None):
             audio = extract_audio(info.path, rate=AUDIO_RATE)
             if audio.size:
                 speech = detect_speech(audio, AUDIO_RATE, backend=cfg.vad)
+        if cfg.asr and audio.size:
+            with progress_bar(f"Speech recognition (Whisper {cfg.asr})", total=None):
+                transcript = transcribe(audio, speech, cfg.asr_config)
+            if transcript.segments and transcript.language_probability < 0.5 and not cfg.asr_language:
+                warnings.append(f"speech language uncertain (detected {transcript.language!r} with probability "
+                                f"{transcript.language_probability:.2f}); give --asr-language if it is wrong")
+                log.warning(warnings[-1])
     else:
         warnings.append("video has no audio track: no dialogue detected, the whole video is available for AD")
-    return speech, cues, dialogue_intervals(speech, cues)
+    heard = heard_speech(speech, [Interval(w.start, w.end) for w in transcript.words]) if transcript else speech
+    return speech, cues, dialogue_intervals(heard, cues), transcript
 
 
 def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interval]):
@@ -231,7 +253,7 @@ def describe_video(
         cast = load_cast(cfg.cast, analyser=given[0] if given else None)
     warnings = list(info.warnings)  # probe has logged them
     lap("probe")
-    speech, cues, dialogue = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
+    speech, cues, dialogue, transcript = _dialogue(info, Path(subtitles) if subtitles else None, cfg, warnings)
     if not info.has_audio:
         log.warning(warnings[-1])
     lap("dialogue")
@@ -308,7 +330,8 @@ def describe_video(
                 else:
                     previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
                     description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
-                                                 polisher, writer, characters, refs, cfg.setting, previous_text)
+                                                 polisher, writer, characters, refs, cfg.setting, previous_text,
+                                                 transcript)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)
@@ -343,6 +366,8 @@ def describe_video(
             pixels.name: pixels.model_id,
             "vad": f"{cfg.vad}" + (f" (silero-vad {_package_version('silero-vad')})" if cfg.vad == "silero" else ""),
             "shots": cfg.shots,
+            **({"asr": f"whisper {cfg.asr} (faster-whisper {_package_version('faster-whisper')}, int8)"}
+               if transcript is not None else {}),
         },
         config=asdict(cfg),
         warnings=warnings,
@@ -350,6 +375,8 @@ def describe_video(
         software={"cinescribe": __version__, "python": platform.python_version(), "av": _package_version("av"),
                   "torch": _package_version("torch")},
         characters=[c.to_dict() for c in characters],
+        transcript=transcript,
+        heard_names=heard_names(transcript) if transcript is not None else [],
     )
     record_style(script)
     return script
@@ -438,7 +465,8 @@ def _measure_slot(frames: Sequence[Frame], slot, cfg, models, pixels, caches, ne
 
 
 def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, polisher, writer,
-                   characters, refs, setting: bool = True, previous_text: str = "") -> AudioDescription:
+                   characters, refs, setting: bool = True, previous_text: str = "",
+                   transcript=None) -> AudioDescription:
     if measurement is None:
         tracker.record(())
         return AudioDescription(slot, "", [], [], [], "no decodable frames in this slot")
@@ -447,8 +475,9 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
     tracks = track_shots(followed[0], inner_cuts, aspect=followed[1]) if followed is not None else None
-    facts = tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks, setting=setting),
-                           *character_facts(characters, times, refs)])
+    facts = down_weight_heard(tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks, setting=setting),
+                                             *character_facts(characters, times, refs)]),
+                              line_before(transcript, slot.start))
     if writer is not None:
         text = writer.write(measured, slot.word_budget, scene)
         tracker.record(())

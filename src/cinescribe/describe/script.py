@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..media.asr import Transcript
 from ..timeline import Interval
 from .facts import Fact
 from .planner import Slot
@@ -17,7 +18,10 @@ SCHEMA = "cinescribe.ad-script/1"
 
 @dataclass
 class AudioDescription:
-    """One slot and what was written for it (``text`` is empty when nothing fits)."""
+    """One slot and what was written for it (``text`` is empty when nothing fits).
+
+    An extended AD (``extended``) is spoken while the picture is held: playback pauses at
+    ``pause_at`` for ``pause_s`` seconds; its slot is the span of picture it describes."""
 
     slot: Slot
     text: str
@@ -30,6 +34,9 @@ class AudioDescription:
     mentions: list[dict[str, str]] = field(default_factory=list)  # {"character": id, "phrase": words used}
     style: list[dict[str, Any]] = field(default_factory=list)  # style-checker findings (describe.style)
     candidates: list[dict[str, Any]] = field(default_factory=list)  # ranked alternatives: text, facts
+    extended: bool = False
+    pause_at: float | None = None
+    pause_s: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
@@ -37,7 +44,9 @@ class AudioDescription:
         return cls(slot, d["text"], [Fact.from_dict(f) for f in d["facts"]],
                    [Fact.from_dict(f) for f in d["considered_facts"]], list(d["keyframes"]), d.get("reason", ""),
                    d.get("polish", ""), list(d.get("characters") or []), [dict(m) for m in d.get("mentions") or []],
-                   list(d.get("style", [])), list(d.get("candidates", [])))
+                   list(d.get("style", [])), list(d.get("candidates", [])),
+                   bool(d.get("extended", False)),
+                   float(d["pause_at"]) if d.get("pause_at") is not None else None, float(d.get("pause_s", 0.0)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +65,7 @@ class AudioDescription:
             "considered_facts": [f.to_dict() for f in self.considered],
             "style": self.style,
             "candidates": self.candidates,
+            **({"extended": True, "pause_at": self.pause_at, "pause_s": self.pause_s} if self.extended else {}),
         }
 
 
@@ -76,6 +86,8 @@ class ADScript:
     software: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     characters: list[dict[str, Any]] = field(default_factory=list)  # Character.to_dict() of each, by id
+    transcript: Transcript | None = None
+    heard_names: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def spoken(self) -> list[AudioDescription]:
@@ -100,4 +112,6 @@ class ADScript:
             },
             "characters": self.characters,
             "descriptions": [d.to_dict() for d in self.descriptions],
+            **({"transcript": self.transcript.to_dict(), "heard_names": self.heard_names}
+               if self.transcript is not None else {}),
         }

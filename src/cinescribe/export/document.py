@@ -17,6 +17,7 @@ from typing import Any
 from ..describe.planner import Slot
 from ..describe.script import SCHEMA, ADScript, AudioDescription
 from ..errors import InputError, show_number
+from ..media.asr import Transcript
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path
 from ..timeline import Interval
@@ -93,6 +94,8 @@ def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript
             software=dict(doc.get("software", {})),
             timings=dict(doc.get("timings_s", {})),
             characters=[dict(c) for c in doc.get("characters") or []],
+            transcript=Transcript.from_dict(doc["transcript"]) if isinstance(doc.get("transcript"), dict) else None,
+            heard_names=[dict(n) for n in doc.get("heard_names", []) if isinstance(n, dict)],
         )
     except KeyError as exc:
         raise InputError(f"{source}: missing field {exc.args[0]!r}; the file is damaged or from another program") from None

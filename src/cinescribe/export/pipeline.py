@@ -10,6 +10,8 @@ Formats (``<stem>`` is the JSON's name without ``.ad.json``):
 ``mix``    ``<stem>.ad.mix.wav``       programme sound ducked under the ADs, ADs mixed in
 ``mp4``    ``<stem>.described.mp4``    the video (copied) + original audio + the mix as the AD track
 ``mkv``    ``<stem>.described.mkv``    the same in Matroska
+``txt``    ``<stem>.transcript.txt``   text alternative: dialogue and ADs in time order (:mod:`.transcript`)
+``html``   ``<stem>.transcript.html``  the same as an accessible HTML page
 =========  ==========================  ===================================================
 
 Every run also writes ``<stem>.ad.export.json``: the voice, the settings, how each AD was
@@ -38,6 +40,7 @@ from .document import find_video, json_path, read_json, script_from_dict, stem_o
 from .mix import MixConfig, leave_room_for_ramps, render
 from .mux import check_language, mux_described
 from .srt import to_srt
+from .transcript import to_transcript_html, to_transcript_txt
 from .ttml import to_ttml
 from .tts import FitConfig, speak_script
 from .voices import load_voice
@@ -54,6 +57,8 @@ NAMES = {
     "mix": "{stem}.ad.mix.wav",
     "mp4": "{stem}.described.mp4",
     "mkv": "{stem}.described.mkv",
+    "txt": "{stem}.transcript.txt",
+    "html": "{stem}.transcript.html",
 }
 EXPORT_FORMATS = tuple(NAMES)
 VOICED = ("wav", "mix", "mp4", "mkv")
@@ -143,8 +148,9 @@ def export_script(
                             f"{cfg.fit.max_rate}: {s.status}" + (f" to {s.spoken_text!r}" if s.spoken_text else
                                                                   "; shorten it in the review page"))
     texts = {"vtt": lambda: to_webvtt(script), "srt": lambda: to_srt(script),
-             "ttml": lambda: to_ttml(script, spoken, cfg.mix, language=_bcp47(cfg.language))}
-    for fmt in ("vtt", "srt", "ttml"):
+             "ttml": lambda: to_ttml(script, spoken, cfg.mix, language=_bcp47(cfg.language)),
+             "txt": lambda: to_transcript_txt(script), "html": lambda: to_transcript_html(script)}
+    for fmt in ("vtt", "srt", "ttml", "txt", "html"):
         if fmt in paths:
             write_text(paths[fmt], texts[fmt]())
     mix_report = None

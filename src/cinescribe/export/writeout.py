@@ -19,6 +19,7 @@ from ..features.store import FeatureStore
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path as probe_path
 from .srt import to_srt
+from .transcript import dialogue_srt
 from .webvtt import to_webvtt
 
 FORMATS = ("json", "vtt", "srt")
@@ -53,7 +54,8 @@ def kept_tracks(path: Path, fingerprint_: str) -> list:
 
 
 def write_outputs(script: ADScript, outdir: Path, stem: str, formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
-    """Write ``<stem>.ad.json``, ``<stem>.ad.vtt`` and ``<stem>.ad.srt``; returns format -> path.
+    """Write ``<stem>.ad.json``, ``<stem>.ad.vtt`` and ``<stem>.ad.srt`` (and, when dialogue was recognised
+    and no subtitles were given, ``<stem>.subtitles.srt``); returns format -> path.
     A JSON that replaces one of the same video keeps its score tracks (:func:`kept_tracks`)."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -72,6 +74,8 @@ def write_outputs(script: ADScript, outdir: Path, stem: str, formats: tuple[str,
         else:
             write_text(path, texts[fmt]())
         paths[fmt] = path
+    if script.transcript is not None and script.transcript.segments and not script.subtitles:
+        paths["subtitles"] = write_text(outdir / f"{stem}.subtitles.srt", dialogue_srt(script.transcript))
     return paths
 
 
