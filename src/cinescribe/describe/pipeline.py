@@ -49,7 +49,7 @@ from ..media.asr import AsrConfig, Transcript, transcribe
 from ..media.dialogue import dialogue_intervals, heard_speech
 from ..media.fingerprint import fingerprint
 from ..media.framepass import FramePass, FrameSpool, Tap
-from ..media.frames import Frame
+from ..media.frames import Frame, sample_frames
 from ..media.probe import MediaInfo, probe
 from ..media.shots import DETECTORS, Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
@@ -57,6 +57,7 @@ from ..media.vad import BACKENDS, detect_speech
 from ..progress import progress_bar
 from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
+from .extended import mark_extended, plan_extended
 from .facts import slot_facts
 from .heard import down_weight_heard, heard_names, line_before
 from .tracks import track_shots
@@ -260,6 +261,10 @@ def describe_video(
     cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue)
     lap("shots")
     slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
+    pauses = {e.slot.index: e for e in plan_extended(
+        scenes, slots, dialogue, [Interval(w.start, w.end) for w in transcript.words] if transcript else [],
+        info.duration, cfg.planner.words_per_second)} if cfg.extended else {}
+    slots = sorted(slots + [e.slot for e in pauses.values()], key=lambda s: (s.start, s.index))
     log.info(f"{len(dialogue)} dialogue intervals, {len(shots)} shots, {len(scenes)} scenes, {len(slots)} AD slots")
 
     done = journal.load() if journal else {}
@@ -296,13 +301,22 @@ def describe_video(
     # learned writer's next AD depends on, so that it sees the same context as an uninterrupted run
     recall_from = len(slots) - len(pending) - writer.memory if writer is not None else len(slots)
 
+    def frames_of(slot) -> list[Frame]:
+        if slot.index not in pauses:
+            return spool.frames(slot.start, slot.end)
+        # an extended AD's picture lies under dialogue, outside the spooled gaps: decoded on its own
+        seen = pauses[slot.index].picture
+        with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=seen.start, end=seen.end) as stream:
+            return [f for f in stream if seen.start <= f.t <= seen.end]
+
     def measure(position: int, slot):
+        seen = pauses[slot.index].picture if slot.index in pauses else slot  # an extended AD's picture
         if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
             times = done[slot.index].get("keyframes") or []
             wanted = cfg.faces or position >= recall_from
-            return (_measure_again(spool.frames(slot.start, slot.end), times, models, caches)
+            return (_measure_again(frames_of(slot), times, models, caches)
                     if times and wanted else [], [], times, None)
-        return _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
+        return _measure_slot(frames_of(slot), seen, cfg, models, pixels, caches, neighbours)
 
     measurements = (measure(position, slot) for position, slot in enumerate(slots))
     characters = []
@@ -329,9 +343,12 @@ def describe_video(
                         writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
                     previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
-                    description = _describe_slot(slot, measured, cuts, scenes, previous_scene, tracker,
-                                                 polisher, writer, characters, refs, cfg.setting, previous_text,
-                                                 transcript)
+                    pause = pauses.get(slot.index)
+                    description = _describe_slot(pause.picture if pause else slot, measured, cuts, scenes,
+                                                 previous_scene, tracker, polisher, writer, characters, refs,
+                                                 cfg.setting, previous_text, transcript)
+                    if pause:
+                        description = mark_extended(description, pause)
                     if journal:
                         journal.append(description, done)
                 descriptions.append(description)

@@ -10,6 +10,7 @@ Formats (``<stem>`` is the JSON's name without ``.ad.json``):
 ``mix``    ``<stem>.ad.mix.wav``       programme sound ducked under the ADs, ADs mixed in
 ``mp4``    ``<stem>.described.mp4``    the video (copied) + original audio + the mix as the AD track
 ``mkv``    ``<stem>.described.mkv``    the same in Matroska
+``extended`` ``<stem>.described.extended.mp4``  the picture held during each extended AD's pause (:mod:`.extended`)
 ``txt``    ``<stem>.transcript.txt``   text alternative: dialogue and ADs in time order (:mod:`.transcript`)
 ``html``   ``<stem>.transcript.html``  the same as an accessible HTML page
 =========  ==========================  ===================================================
@@ -36,6 +37,7 @@ from ..describe.script import ADScript
 from ..errors import InputError
 from ..media.probe import probe
 from .checks import REFUSED_BY_EXPORT, Problem, check_script as check_problems
+from .extended import regular_script, write_extended_video
 from .document import find_video, json_path, read_json, script_from_dict, stem_of
 from .mix import MixConfig, leave_room_for_ramps, render
 from .mux import check_language, mux_described
@@ -57,12 +59,13 @@ NAMES = {
     "mix": "{stem}.ad.mix.wav",
     "mp4": "{stem}.described.mp4",
     "mkv": "{stem}.described.mkv",
+    "extended": "{stem}.described.extended.mp4",
     "txt": "{stem}.transcript.txt",
     "html": "{stem}.transcript.html",
 }
 EXPORT_FORMATS = tuple(NAMES)
-VOICED = ("wav", "mix", "mp4", "mkv")
-NEEDS_VIDEO = ("mix", "mp4", "mkv")
+VOICED = ("wav", "mix", "mp4", "mkv", "extended")
+NEEDS_VIDEO = ("mix", "mp4", "mkv", "extended")
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ def export_script(
     programme = _video(script, path, video, formats)
     out = Path(outdir) if outdir is not None else path.parent
     check_writable(out)
+    has_extended = any(d.extended for d in script.spoken)
+    if "extended" in formats and not has_extended:
+        raise InputError(f"{path}: no extended ADs to pause for; describe with --extended")
     for p in problems:
         log.warning(f"{path.name}: AD {p.index}: {p.message}")
     stem = stem_of(path)
@@ -140,7 +146,7 @@ def export_script(
     if voiced:
         voice = load_voice(cfg.voice)
         voice_id = voice.model_id
-        spoken = speak_script(script, voice, cfg.fit)
+        spoken = speak_script(regular_script(script), voice, cfg.fit)
         leave_room_for_ramps(spoken, script.dialogue, cfg.mix.ramp)
         for s in spoken:
             if s.status in ("shortened", "skipped"):
@@ -153,8 +159,12 @@ def export_script(
     for fmt in ("vtt", "srt", "ttml", "txt", "html"):
         if fmt in paths:
             write_text(paths[fmt], texts[fmt]())
-    mix_report = None
-    if spoken is not None:
+    mix_report = extended_report = None
+    if "extended" in paths:
+        extended_report = write_extended_video(script, programme, paths["extended"], voice, cfg.fit, cfg.mix,
+                                               fps=probe(programme, check_end=False).fps, has_audio=has_audio,
+                                               language=cfg.language)
+    if spoken is not None and any(f in paths for f in ("wav", "mix", "mp4", "mkv")):
         described = [f for f in ("mp4", "mkv") if f in paths]
         mix_path = paths.get("mix")
         fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".mix.wav.part", dir=out)
@@ -180,6 +190,7 @@ def export_script(
         "fitted": _counts(spoken),
         "problems": [{"index": p.index, "kind": p.kind, "message": p.message} for p in problems],
         "mix": mix_report,
+        **({"extended": extended_report} if extended_report is not None else {}),
         "files": {f: str(p) for f, p in paths.items()},
     }
     paths["report"] = write_json(out / f"{stem}.ad.export.json", summary)

@@ -14,6 +14,10 @@ times are clock times ``HH:MM:SS.mmm`` on the media time base.  The document dec
 DAPT content profile, ``daptm:scriptRepresents="visual.nonText"`` and
 ``daptm:scriptType`` ``preRecording`` (a script to be voiced) or ``asRecorded`` (when the
 timings are those of the voiced audio this export wrote).
+
+An extended AD (spoken while the picture is paused) is a ``div`` timed over its pause, with
+``cs:pauseAt`` and ``cs:pauseDuration`` (seconds; namespace ``urn:cinescribe:extended-ad``) and a
+``ttm:desc`` saying so: a player pauses the programme at ``pauseAt`` while it speaks.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ NS = {
     "tta": "http://www.w3.org/ns/ttml#audio",
     "ttm": "http://www.w3.org/ns/ttml#metadata",
     "daptm": "http://www.w3.org/ns/ttml/profile/dapt#metadata",
+    "cs": "urn:cinescribe:extended-ad",
 }
 DAPT_CONTENT_PROFILE = "http://www.w3.org/ns/ttml/profile/dapt1.0/content"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -65,7 +70,11 @@ def _events(script: ADScript, spoken: Sequence[Spoken] | None, cfg: MixConfig) -
         texts = [(s.index, s.spoken_text) for s in spoken if s.duration > 0]
         speech = voiced_spans(spoken)
     ducks = duck_spans(speech, script.dialogue, cfg.ramp)
-    return [_Event(i, text, d.start, d.end, d.ramp_in, d.ramp_out) for (i, text), d in zip(texts, ducks)]
+    events = [_Event(i, text, d.start, d.end, d.ramp_in, d.ramp_out) for (i, text), d in zip(texts, ducks)]
+    done = {e.index for e in events}
+    events += [_Event(d.slot.index, d.text, d.pause_at, d.pause_at + d.pause_s, 0.0, 0.0) for d in script.spoken
+               if d.extended and d.pause_at is not None and d.slot.index not in done]
+    return sorted(events, key=lambda e: (e.speech_start, e.index))
 
 
 def _gain(value: float) -> str:
@@ -93,12 +102,19 @@ def to_ttml(script: ADScript, spoken: Sequence[Spoken] | None = None, cfg: MixCo
         f"Written by cinescribe {script.software.get('cinescribe', '')}; programme ducked by {cfg.duck_db:g} dB "
         f"under each description").replace("  ", " ")
     body = ET.SubElement(tt, _q(":body"))
+    extended = {d.slot.index: d for d in script.spoken if d.extended and d.pause_at is not None}
     for e in _events(script, spoken, cfg):
         begin, end = e.speech_start - e.ramp_in, e.speech_end + e.ramp_out
         div = ET.SubElement(body, _q(":div"), {
             _q("xml:id"): f"ad-{e.index}", "begin": vtt_time(begin), "end": vtt_time(end),
             _q("daptm:represents"): "visual.nonText",
         })
+        if e.index in extended:
+            d = extended[e.index]
+            div.set(_q("cs:pauseAt"), f"{d.pause_at:g}")
+            div.set(_q("cs:pauseDuration"), f"{d.pause_s:g}")
+            ET.SubElement(div, _q("ttm:desc")).text = (f"extended audio description: pause the programme at "
+                                                       f"{vtt_time(d.pause_at)} for {d.pause_s:g} s")
         if e.ramp_in > 0:
             ET.SubElement(div, _q(":animate"), {"begin": vtt_time(0), "end": vtt_time(e.ramp_in),
                                                 _q("tta:gain"): f"1;{g}", "fill": "freeze"})

@@ -1,4 +1,7 @@
-"""WebVTT for ``<track kind="descriptions">``: one cue per spoken AD, ids ``ad-<slot>``."""
+"""WebVTT for ``<track kind="descriptions">``: one cue per spoken AD, ids ``ad-<slot>``.
+
+An extended AD's cue is timed over its pause and preceded by ``NOTE extended AD ad-<slot>: pause the
+video at <time> for <seconds> s`` (a player that supports extended descriptions pauses there)."""
 
 from __future__ import annotations
 
@@ -13,5 +16,8 @@ def to_webvtt(script: ADScript) -> str:
     for d in script.spoken:
         if not plain(d.text):
             continue
+        if d.extended and d.pause_at is not None:
+            lines += [f"NOTE extended AD ad-{d.slot.index}: pause the video at {vtt_time(d.pause_at)} for "
+                      f"{d.pause_s:g} s", ""]
         lines += [f"ad-{d.slot.index}", f"{vtt_time(d.slot.start)} --> {vtt_time(d.slot.end)}", vtt_text(d.text), ""]
     return "\n".join(lines)

@@ -1,0 +1,141 @@
+"""Extended AD: pauses planned where a scene opens under dialogue; the held video stays in sync."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from cinescribe.atomic import write_json
+from cinescribe.describe.extended import plan_extended
+from cinescribe.describe.planner import Slot
+from cinescribe.describe.pipeline import DescribeConfig
+from cinescribe.errors import InputError
+from cinescribe.export.extended import hold_frames, pauses_of, shift
+from cinescribe.export.document import load_script
+from cinescribe.export.pipeline import export_script
+from cinescribe.export.writeout import describe_to_folder
+from cinescribe.media.audio import extract_audio
+from cinescribe.timeline import Interval
+
+SCENES = [Interval(0.0, 4.0), Interval(4.0, 9.0)]
+
+
+def test_pause_planned_where_a_scene_opens_under_dialogue():
+    slots = [Slot(0, 0.0, 2.4, 6)]
+    dialogue = [Interval(2.5, 7.5)]
+    words = [Interval(3.5, 3.9), Interval(3.9, 4.3), Interval(4.3, 4.6), Interval(4.9, 5.2)]
+    (pause,) = plan_extended(SCENES, slots, dialogue, words, 9.0, 2.5)
+    assert pause.pause_at == pytest.approx(4.6)  # after the first word followed by a pause, not mid-word
+    assert pause.pause_s == pytest.approx(6 / 2.5 + 0.5)
+    assert pause.slot.index == 1 and pause.slot.start == pause.pause_at
+    assert (pause.picture.start, pause.picture.end) == (4.0, 6.0)
+    # a slot starting soon after the opening covers it: no pause
+    assert plan_extended(SCENES, slots + [Slot(1, 4.5, 6.0, 3)], dialogue, words, 9.0, 2.5) == []
+    # a scene opening in silence that the planner left too short a gap for: pause at the opening
+    (quiet,) = plan_extended(SCENES, slots, [Interval(2.5, 3.9), Interval(4.8, 7.5)], [], 9.0, 2.5)
+    assert quiet.pause_at == 4.0
+
+
+def _flash_and_beep(path: Path) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=6", "-f", "lavfi",
+                    "-i", "sine=f=1000:r=48000:d=6", "-filter_complex",
+                    "[0:v]drawbox=x=0:y=0:w=160:h=90:color=white:t=fill:enable='between(t,3,3.19)'[v];"
+                    "[1:a]volume=volume=0:enable='not(between(t,3,3.2))'[a]",
+                    "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
+                   check=True)
+
+
+def _measure(path: Path):
+    frames = []
+    with av.open(str(path)) as c:
+        for f in c.decode(video=0):
+            frames.append((f.time, f.to_ndarray(format="gray")))
+    flash = next(t for t, a in frames if a.mean() > 240)
+    audio = extract_audio(path, 16000)
+    beep = np.flatnonzero(np.abs(audio) > 0.1)[0] / 16000
+    return flash, beep, frames
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is needed")
+def test_held_video_stays_in_sync_after_the_pause(tmp_path):
+    src, out = tmp_path / "in.mp4", tmp_path / "held.mp4"
+    _flash_and_beep(src)
+    flash0, beep0, _ = _measure(src)
+    assert flash0 == pytest.approx(3.0) and beep0 == pytest.approx(3.0, abs=0.03)
+    hold_frames(src, [(1.0, 2.0)], out, has_audio=True)
+    flash, beep, frames = _measure(out)
+    assert flash == pytest.approx(flash0 + 2.0, abs=1 / 25)  # the picture is late by the pause...
+    assert beep - flash == pytest.approx(beep0 - flash0, abs=0.02)  # ...and so is the sound: in sync
+    held = [a.astype(int) for t, a in frames if 0.96 <= t < 2.96]
+    assert len(held) == 50 and max(np.abs(h - held[0]).mean() for h in held) < 1.0  # the frame is held
+    moving = [a.astype(int) for t, a in frames if 3.0 <= t < 3.5]
+    assert np.abs(moving[-1] - moving[0]).mean() > 1.0  # and moves again after the pause
+    audio = extract_audio(out, 16000)
+    assert np.abs(audio[int(1.05 * 16000):int(2.95 * 16000)]).max() < 0.01  # silent during the pause
+
+
+def test_timeline_moves_by_the_pauses_before():
+    pauses = [(2.0, 1.0), (5.0, 0.5)]
+    assert shift(1.0, pauses) == 1.0 and shift(2.0, pauses) == 3.0 and shift(6.0, pauses) == 7.5
+
+
+@pytest.fixture(scope="module")
+def described(tmp_media, tmp_path_factory):
+    info = tmp_media("extended.mp4", speech=[(2.6, "We have to leave before the guards come back."),
+                                             (4.9, "Take the map and the lamp, and go.")],
+                     shots=[("astronaut", 4.0), ("coffee", 5.0)], duration=9.0)
+    base = dict(objects=False, faces=False, poses=False, ocr=False, asr="tiny.en")
+    plain_dir, ext_dir = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("ext")
+    plain, _ = describe_to_folder(info.path, plain_dir, cfg=DescribeConfig(**base), analysers=[])
+    ext, paths = describe_to_folder(info.path, ext_dir, cfg=DescribeConfig(**base, extended=True), analysers=[])
+    return info, plain, ext, paths
+
+
+def test_describe_extended_marks_the_pause_and_leaves_the_rest(described):
+    info, plain, ext, paths = described
+    marked = [d for d in ext.descriptions if d.extended]
+    assert len(marked) == 1 and not any(d.extended for d in plain.descriptions)
+    d = marked[0]
+    assert 4.0 <= d.pause_at <= 6.0 and d.pause_s > 0 and any(iv.start <= d.pause_at <= iv.end for iv in ext.dialogue)
+    assert [x.to_dict() for x in ext.descriptions if not x.extended] == [x.to_dict() for x in plain.descriptions]
+    doc = json.loads(paths["json"].read_text())
+    (entry,) = [x for x in doc["descriptions"] if x.get("extended")]
+    assert entry["pause_at"] == d.pause_at and entry["pause_s"] == d.pause_s
+    assert "extended" not in json.dumps([x for x in doc["descriptions"] if not x.get("extended")])
+
+
+def test_export_extended_video_and_marked_cues(described, tmp_path):
+    info, plain, ext, paths = described
+    out = export_script(paths["json"], video=info.path, outdir=tmp_path, formats=("vtt", "ttml", "extended", "mp4"))
+    (d,) = [x for x in ext.descriptions if x.extended]
+    (at, seconds), = pauses_of(load_script(paths["json"]), 25)
+    with av.open(str(out["extended"])) as c:
+        streams = [(s.type, float(s.duration * s.time_base)) for s in c.streams]
+    assert [t for t, _ in streams] == ["video", "audio", "audio"]
+    assert streams[0][1] == pytest.approx(info.duration + seconds, abs=0.05)
+    with av.open(str(out["mp4"])) as c:
+        assert float(c.streams.video[0].duration * c.streams.video[0].time_base) == pytest.approx(info.duration, abs=0.05)
+    vtt = out["vtt"].read_text()
+    assert f"NOTE extended AD ad-{d.slot.index}: pause the video at" in vtt
+    assert f'cs:pauseAt="{d.pause_at:g}"' in out["ttml"].read_text()
+    report = json.loads(out["report"].read_text())
+    assert report["extended"]["pauses"] == [{"at": at, "seconds": seconds}]
+    # the extended AD is voiced inside its pause on the longer timeline
+    (voiced,) = [s for s in report["extended"]["speech"] if s["index"] == d.slot.index]
+    assert voiced["status"] != "skipped" and at - 0.01 <= voiced["start"] < voiced["end"] <= at + seconds + 0.01
+    # and never in the plain described video, which cannot pause
+    assert d.slot.index not in [s["index"] for s in report["speech"]]
+
+
+def test_extended_export_without_pauses_is_refused(described, tmp_path):
+    info, plain, ext, paths = described
+    source = write_json(tmp_path / "plain.ad.json", plain.to_dict())
+    with pytest.raises(InputError, match="no extended ADs"):
+        export_script(source, video=info.path, outdir=tmp_path, formats=("extended",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.ad.json"]  # nothing written
