@@ -44,7 +44,7 @@ from ..features.analysers.pixels import PixelAnalyser
 from ..features.encoders.pixels import PixelEncoder
 from ..features.keyframes import SELECTORS, select_keyframes
 from ..features.store import FeatureStore
-from ..media.audio import extract_audio
+from ..media.audio import UndecodableAudio, extract_audio
 from ..media.asr import AsrConfig, Transcript, transcribe
 from ..media.dialogue import dialogue_intervals, heard_speech
 from ..media.fingerprint import fingerprint
@@ -164,7 +164,12 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
     transcript: Transcript | None = None
     if info.has_audio:
         with progress_bar("Speech activity", total=None):
-            audio = extract_audio(info.path, rate=AUDIO_RATE)
+            try:
+                audio = extract_audio(info.path, rate=AUDIO_RATE)
+            except UndecodableAudio as exc:
+                warnings.append(f"{exc}: no dialogue detected, the whole video is available for AD")
+                log.warning(warnings[-1])
+                audio = np.zeros(0, dtype=np.float32)
             if audio.size:
                 speech = detect_speech(audio, AUDIO_RATE, backend=cfg.vad)
         if cfg.asr and audio.size:

@@ -8,7 +8,11 @@ silence).
 Decoding is streamed: packets are decoded and resampled one at a time with PyAV's
 ``AudioResampler`` into a buffer preallocated from the stated duration (grown if the
 estimate is short).  Packets that fail to decode are skipped and counted (one warning
-on the ``cinescribe`` logger); a read error ends the track early with a warning.
+on the ``cinescribe`` logger); a read error ends the track early with a warning.  A decoded frame
+whose format the resampler cannot take (a corrupt frame that claims another channel layout) counts
+as corrupt too.  When more than half of the packets fail, the track cannot be decoded:
+:class:`UndecodableAudio` (an :class:`InputError`; the describe pipeline reports it as a warning
+and goes on as if the video had no audio).
 
 No audio stream: an *empty* array (``size == 0``) is returned and nothing is logged --
 the caller decides what to say (the describe pipeline warns "no audio: whole video is
@@ -27,6 +31,10 @@ from ..errors import InputError
 from .probe import AV_ERRORS, open_container
 
 log = logging.getLogger("cinescribe.media")
+
+
+class UndecodableAudio(InputError):
+    """Most of the audio track's packets do not decode."""
 
 
 class _Buffer:
@@ -71,7 +79,7 @@ def extract_audio(path: str | os.PathLike[str], rate: int = 16000) -> np.ndarray
         buf = _Buffer(int(duration * rate) + rate)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         offset = None
-        corrupt = 0
+        corrupt = packets = 0
 
         def put(frames: list[av.AudioFrame]) -> None:
             nonlocal offset
@@ -85,16 +93,19 @@ def extract_audio(path: str | os.PathLike[str], rate: int = 16000) -> np.ndarray
 
         try:
             for packet in container.demux(stream):
+                packets += packet.size > 0
                 try:
                     decoded = packet.decode()
-                except AV_ERRORS:
+                    for frame in decoded:
+                        put(resampler.resample(frame))
+                except (*AV_ERRORS, ValueError):
                     corrupt += 1
-                    continue
-                for frame in decoded:
-                    put(resampler.resample(frame))
         except AV_ERRORS as exc:
             log.warning("%s: audio reading stopped early (%s); using what was decoded", os.fspath(path), exc)
         put(resampler.resample(None))
+        if corrupt and corrupt * 2 > packets:
+            raise UndecodableAudio(f"{os.fspath(path)}: the audio track cannot be decoded ({corrupt} of {packets} "
+                                   "packets failed)")
         if corrupt:
             log.warning("%s: skipped %d corrupt audio packet(s)", os.fspath(path), corrupt)
         return np.clip(buf.result(), -1.0, 1.0)
