@@ -80,7 +80,7 @@ def spoken(tmp_media):
 
 def test_transcript_has_words_at_their_times(spoken):
     info, audio, regions = spoken
-    tr = transcribe(audio, regions, AsrConfig(model="tiny.en"))
+    tr = transcribe(audio, regions)  # the default: Whisper base
     assert tr.language == "en"
     assert word_error_rate([" ".join(t for _, t in info.lines)], [" ".join(s.text for s in tr.segments)]) <= 0.3
     for w in tr.words:  # every word lies in the line it was spoken in (0.3 s tolerance for Whisper's timing)

@@ -62,7 +62,7 @@ def test_text_alternative_interleaves_in_time_order():
     txt = to_transcript_txt(script(extended=True))
     assert "[00:00:07] DESCRIPTION (video paused 2 s): A red car drives off." in txt
     assert "[00:00:09] JOHN: Stop. Look at the <dog> & the cat." in txt
-    assert "[00:00:01] SPEAKER: Hello Maria" in txt
+    assert "[00:00:01] DIALOGUE: Hello Maria" in txt
 
 
 def test_dialogue_srt_splits_long_lines():

@@ -3,7 +3,8 @@
 * :func:`dialogue_srt`: the transcript's lines as SubRip (``<stem>.subtitles.srt``), a line that does
   not fit two lines of ``LINE`` characters split at word times.
 * :func:`text_alternative`: dialogue lines and spoken ADs interleaved in time order
-  (:class:`Entry`); a line's speaker is named where the transcript knows it, an AD is marked as a
+  (:class:`Entry`); a line is labelled with its speaker where the transcript names one (else
+  "Dialogue": speakers are not yet told apart), an AD is marked as a
   description (and as a pause of the picture when it is an extended AD).
 * :func:`to_transcript_txt` / :func:`to_transcript_html`: that alternative as plain text and as an
   accessible HTML page (``lang``, a title and heading, a landmark, speaker labels in text, times as
@@ -73,7 +74,7 @@ def text_alternative(script: ADScript) -> list[Entry]:
                      f"video paused {d.pause_s:g} s" if d.extended else "")
                for d in script.spoken if plain(d.text)]
     if script.transcript is not None:
-        entries += [Entry(s.start, "dialogue", s.speaker or "Speaker", plain(s.text))
+        entries += [Entry(s.start, "dialogue", s.speaker or "Dialogue", plain(s.text))
                     for s in script.transcript.segments if plain(s.text)]
     return sorted(entries, key=lambda e: (e.t, e.kind != "description"))
 
