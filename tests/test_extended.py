@@ -126,6 +126,7 @@ def test_export_extended_video_and_marked_cues(described, tmp_path):
     assert f'cs:pauseAt="{d.pause_at:g}"' in out["ttml"].read_text()
     report = json.loads(out["report"].read_text())
     assert report["extended"]["pauses"] == [{"at": at, "seconds": seconds}]
+    assert not [p for p in report["problems"] if p["index"] == d.slot.index]  # over paused dialogue: no problem
     # the extended AD is voiced inside its pause on the longer timeline
     (voiced,) = [s for s in report["extended"]["speech"] if s["index"] == d.slot.index]
     assert voiced["status"] != "skipped" and at - 0.01 <= voiced["start"] < voiced["end"] <= at + seconds + 0.01

@@ -214,7 +214,7 @@ def export_cmd(
     script: Path = typer.Argument(..., help="The .ad.json written by `describe` (or its folder)."),
     video: Optional[Path] = typer.Option(None, "--video", help="The described video (default: the path in the JSON)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: the JSON's folder)."),
-    formats: str = typer.Option("vtt,srt,ttml,wav", help="Comma-separated: vtt, srt, ttml, wav, mix, mp4, mkv."),
+    formats: str = typer.Option("vtt,srt,ttml,wav", help="Comma-separated: vtt, srt, ttml, wav, mix, mp4, mkv, extended (picture held for extended ADs), txt, html (text alternative)."),
     voice: str = typer.Option("default", help="TTS voice: default, piper-joe or espeak."),
     max_rate: float = typer.Option(1.35, callback=_finite, help="Fastest speaking rate used to fit an AD into its slot."),
     duck_db: float = typer.Option(-12.0, callback=_finite, help="Programme level under each AD, in dB."),

@@ -7,7 +7,8 @@ An AD (``index``, ``text``, ``start``, ``end`` seconds) breaks a rule when:
 ``control``    its text holds control characters
 ``timing``     ``start`` is negative or ``end`` is after the end of the video (1 ms of slack)
 ``short``      it lasts less than :data:`MIN_DURATION` seconds (or ends before it starts)
-``dialogue``   it overlaps a dialogue interval of the script's timeline
+``dialogue``   it overlaps a dialogue interval of the script's timeline (not an extended AD: the
+               picture and its dialogue are paused while it is spoken)
 ``overlap``    it overlaps another AD that has text
 ``budget``     its words exceed ``floor(duration * words_per_second)`` (the rate the script was
                planned with, ``config.planner.words_per_second``, 2.5 by default)
@@ -108,5 +109,7 @@ def check_script(doc: dict[str, Any]) -> list[Problem]:
             found.append(Problem(index, "duplicate", f"{count} ADs have index {index}; each needs its own"))
     for n, d in enumerate(descriptions):
         if d["text"]:
-            found += check_description(doc, d["index"], d["text"], d["start"], d["end"], descriptions[:n])
+            problems = check_description(doc, d["index"], d["text"], d["start"], d["end"], descriptions[:n])
+            # an extended AD is spoken while the picture (and its dialogue) is paused
+            found += [p for p in problems if not (d.get("extended") and p.kind == "dialogue")]
     return found

@@ -2,21 +2,23 @@
 
 Formats (``<stem>`` is the JSON's name without ``.ad.json``):
 
-=========  ==========================  ===================================================
-``vtt``    ``<stem>.ad.vtt``           WebVTT for ``<track kind="descriptions">``
-``srt``    ``<stem>.ad.srt``           SubRip
-``ttml``   ``<stem>.ad.ttml``          DAPT TTML with ducking (``tta:gain``) and ``tta:speak``/``tta:pan``
-``wav``    ``<stem>.ad.wav``           the AD-only track (voice alone, silence between ADs)
-``mix``    ``<stem>.ad.mix.wav``       programme sound ducked under the ADs, ADs mixed in
-``mp4``    ``<stem>.described.mp4``    the video (copied) + original audio + the mix as the AD track
-``mkv``    ``<stem>.described.mkv``    the same in Matroska
-``extended`` ``<stem>.described.extended.mp4``  the picture held during each extended AD's pause (:mod:`.extended`)
-``txt``    ``<stem>.transcript.txt``   text alternative: dialogue and ADs in time order (:mod:`.transcript`)
-``html``   ``<stem>.transcript.html``  the same as an accessible HTML page
-=========  ==========================  ===================================================
+============  ===================================  ======================================================================
+``vtt``       ``<stem>.ad.vtt``                    WebVTT for ``<track kind="descriptions">``
+``srt``       ``<stem>.ad.srt``                    SubRip
+``ttml``      ``<stem>.ad.ttml``                   DAPT TTML with ducking (``tta:gain``) and ``tta:speak``/``tta:pan``
+``wav``       ``<stem>.ad.wav``                    the AD-only track (voice alone, silence between ADs)
+``mix``       ``<stem>.ad.mix.wav``                programme sound ducked under the ADs, ADs mixed in
+``mp4``       ``<stem>.described.mp4``             the video (copied) + original audio + the mix as the AD track
+``mkv``       ``<stem>.described.mkv``             the same in Matroska
+``extended``  ``<stem>.described.extended.mp4``    the picture held during each extended AD's pause (:mod:`.extended`)
+``txt``       ``<stem>.transcript.txt``            text alternative: dialogue and ADs in time order (:mod:`.transcript`)
+``html``      ``<stem>.transcript.html``           the same as an accessible HTML page
+============  ===================================  ======================================================================
 
 Every run also writes ``<stem>.ad.export.json``: the voice, the settings, how each AD was
 fitted (:mod:`.tts`), the problems :mod:`.checks` found, the mix report and the files written.
+The ADs marked ``extended`` are spoken only in ``extended`` (and listed, with their pauses, in the
+subtitle formats): the other voiced formats cannot pause the picture, so they leave them out.
 All input is checked before any voice or model is loaded (the JSON and its ADs by the rules the
 review page applies, the video and that it is the one described, the output folder), so bad
 input writes nothing; each file is written atomically.  The video is the one given, else the
