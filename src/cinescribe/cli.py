@@ -58,8 +58,8 @@ Asr = Annotated[bool, typer.Option("--asr/--no-asr", help="Recognise the dialogu
                                    "subtitles when none are given; off is faster and counts all speech activity.")]
 AsrModel = Annotated[str, typer.Option(help="Whisper size: base (multilingual, default) or tiny.en (English, ~3x faster).")]
 AsrLanguage = Annotated[str, typer.Option(help="Language of the dialogue (ISO 639-1, e.g. en, fr); default: detected.")]
-Extended = Annotated[bool, typer.Option("--extended", help="Extended AD: where a scene opening, on-screen text or a "
-                                        "first appearance has no gap, plan a pause of the picture for its AD.")]
+Extended = Annotated[bool, typer.Option("--extended", help="Extended AD: where a scene opens with no gap for its AD, "
+                                        "plan a pause of the picture (marked in the JSON; export --formats extended).")]
 ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
                                                    "is no longer where the model was trained with it.")]
 
@@ -177,7 +177,8 @@ def describe(
 
     cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
                            keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast, shots, setting, asr, asr_model, asr_language, extended)
+                           model_lm, cast, shots, setting, asr=asr, asr_model=asr_model,
+                           asr_language=asr_language, extended=extended)
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
