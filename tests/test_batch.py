@@ -303,4 +303,5 @@ def test_kill_and_resume(tmp_path, clips):
     assert len(list(done_dir.iterdir())) == 3
     for folder in (out / "a", out / "sub" / "b", out / "c"):
         names = sorted(p.name for p in folder.iterdir())
-        assert names == sorted(f"{folder.name}.ad.{e}" for e in ("json", "srt", "vtt"))
+        spoken = [f"{folder.name}.subtitles.srt"] if folder.name == "a" else []  # only a.mp4 has speech
+        assert names == sorted([f"{folder.name}.ad.{e}" for e in ("json", "srt", "vtt")] + spoken)

@@ -20,6 +20,11 @@ then resumes from the per-frame analysis cache); without, each slot is written a
 With ``model`` (a trained AD model folder), the sentence is written by that model instead, from
 the key frames' perception vectors and the neighbouring slots (:mod:`.learned`); the facts are
 still measured and recorded, but the text is not constrained to them.
+With ``asr`` (a Whisper size; "" = off), the speech regions are recognised (:mod:`..media.asr`):
+only regions with words count as dialogue, the transcript and the names heard go into the script,
+and facts just said in the dialogue are down-weighted (:mod:`.heard`).  With ``extended``, scene
+openings that no slot covers get a pause of the picture (:mod:`.extended`); their frames, under
+dialogue and so not spooled, are decoded on their own.
 Bad input raises :class:`InputError` before any output is written.
 """
 
