@@ -43,6 +43,7 @@ SPOKEN_KINDS = ("scene", "daylight", "place", "setting", "character", "people", 
                 "posture", "object", "text", "fade", "light", "camera")
 _ON_SURFACE = frozenset("beach street road bridge field platform stage shore lawn pavement sidewalk deck "
                         "roof rooftop pitch court track ice snow grass boat ship train bus".split())
+_OPPOSITE = {"left": "right", "right": "left"}
 _POSTURE_VERBS = {"standing": "stand", "sitting": "sit", "arms raised": "raise their arms", "lying down": "lie down"}
 
 
@@ -167,18 +168,24 @@ def _people_subject(count: int, known: bool, words: Sequence[str] | None = None)
     return "a group of people", True
 
 
-def _action_phrase(f: Fact, singular: bool, known: Callable[[str], bool]) -> str:
+def _action_phrase(f: Fact, singular: bool, known: Callable[[str], bool], terse: bool = False) -> str:
     phrase = conjugate(str(f.value), singular)
     obj = f.evidence.get("object")
     if obj:
         phrase += " " + (f"the {obj}" if known(f"object:{obj}") else with_article(str(obj)))
-    direction = f.evidence.get("direction")
-    if direction:
-        phrase += f" to the {direction}" if direction in ("left", "right") else f" {direction}"
+    direction = None if terse else f.evidence.get("direction")
+    if direction in _OPPOSITE and str(f.value) == "enter":  # moving right, one enters from the left
+        phrase += f" from the {_OPPOSITE[direction]}"
+    elif direction in _OPPOSITE:
+        phrase += f" to the {direction}"
+    elif direction:
+        phrase += f" {direction}"
     return phrase
 
 
-def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer | None) -> _Parts | None:
+def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer | None,
+           terse: bool = False) -> _Parts | None:
+    """The phrases of one fact set; ``terse`` leaves the actions' directions out (for a short gap)."""
     by_kind: dict[str, list[Fact]] = {}
     for f in facts:
         by_kind.setdefault(f.kind, []).append(f)
@@ -239,7 +246,7 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
                   and not a.evidence.get("object")]
         actions = [a for a in actions if int(a.evidence.get("count", count)) == count and a not in others]
         if actions and others:  # other people doing something else: "and two move away"
-            after.append(_others_phrase(others[0], is_known))
+            after.append(_others_phrase(others[0], is_known, terse))
             used.append(others[0])
     elif objects:
         used += objects
@@ -250,7 +257,7 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
     if subject and not verbs:
         for a in actions[:2]:
             used.append(a)
-            verbs.append(_action_phrase(a, not plural, is_known))
+            verbs.append(_action_phrase(a, not plural, is_known, terse))
         expression, posture = one.get("expression"), one.get("posture")
         if expression is not None and not plural:
             used.append(expression)
@@ -306,10 +313,10 @@ def _tracks(action: Fact) -> set:
     return set(action.evidence.get("tracks") or ())
 
 
-def _others_phrase(action: Fact, is_known: Callable[[str], bool]) -> str:
+def _others_phrase(action: Fact, is_known: Callable[[str], bool], terse: bool = False) -> str:
     """What other people do, after the subject's verbs: "one leaves", "two move away"."""
     count = int(action.evidence.get("count", 1))
-    return f"{number_word(count)} {_action_phrase(action, count == 1, is_known)}"
+    return f"{number_word(count)} {_action_phrase(action, count == 1, is_known, terse)}"
 
 
 def _action_fits(action: Fact, characters: Sequence[Fact]) -> bool:
@@ -342,11 +349,21 @@ def _sentences(p: _Parts, order: str) -> str:
 
 
 def _realise(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer | None,
-             order: str = "plain") -> tuple[str, list[Fact]]:
-    p = _parts(facts, is_known, refer)
+             order: str = "plain", terse: bool = False) -> tuple[str, list[Fact]]:
+    p = _parts(facts, is_known, refer, terse)
     if p is None:
         return "", []
     return _sentences(p, order), p.used
+
+
+def _fitting(facts: Sequence[Fact], budget: int, is_known, refer, order: str = "plain") -> tuple[str, list[Fact]]:
+    """The wording ``order`` of ``facts`` within ``budget`` words: in full, else without the
+    actions' directions; ``("", [])`` when neither fits."""
+    for terse in (False, True):
+        text, used = _realise(facts, is_known, refer, order, terse)
+        if text and word_count(text) <= budget:
+            return text, used
+    return "", []
 
 
 def _with_references(is_known: Callable[[str], bool], refer: Refer | None,
@@ -377,8 +394,8 @@ def _fill(candidates: Sequence[Fact], budget: int, is_known, refer) -> list[Fact
         for fact in candidates:
             if fact in chosen:
                 continue
-            sentence, _ = _realise(sorted([*chosen, fact], key=candidates.index), is_known, refer)
-            if sentence and word_count(sentence) <= budget:
+            sentence, _ = _fitting(sorted([*chosen, fact], key=candidates.index), budget, is_known, refer)
+            if sentence:
                 chosen = sorted([*chosen, fact], key=candidates.index)
                 added = True
     return chosen
@@ -413,8 +430,8 @@ def candidates(
     for chosen in sets:
         texts = []
         for order in ORDERS:
-            text, used = _realise(chosen, is_known, refer, order)
-            if text and word_count(text) <= budget and text not in [w.text for w in texts]:
+            text, used = _fitting(chosen, budget, is_known, refer, order)
+            if text and text not in [w.text for w in texts]:
                 texts.append(Written(text, tuple(used)))
         if before:
             texts.sort(key=lambda w: opening(w.text) == before)  # stable: keeps the rank otherwise
@@ -468,6 +485,7 @@ def unlicensed_words(written: Written) -> list[str]:
         measured = list(f.words)
         if f.kind == "action":  # what the action was measured with: its object, direction, how many do it
             measured += [str(f.evidence.get(k, "")) for k in ("object", "direction")]
+            measured.append(_OPPOSITE.get(str(f.evidence.get("direction")), ""))  # "enters from the left"
             measured.append(_people_subject(int(f.evidence.get("count", 1)), False)[0])
         for w in content_words(" ".join(measured)):
             allowed.add(w)

@@ -27,7 +27,7 @@ from .distinct import STOP_WORDS
 # object or action, and counts are judged by the tracking tests instead.
 NEUTRAL_WORDS = STOP_WORDS | frozenset("""
 two three four five six seven eight nine ten several many few group pair couple
-appear appears appeared remain remains stay stays now still then first again while past
+appear appears appeared remain remains stay stays now still then first again while past elsewhere
 picture screen view
 """.split())
 
