@@ -100,6 +100,7 @@ def test_renaming_in_the_page_updates_every_ad_and_the_exported_vtt(server, tmp_
         page.wait_for_function("[...document.querySelectorAll('#character-list img')].every(i => i.naturalWidth === 96)")
         assert page.get_by_role("img", name="Face of a woman in an orange top").is_visible()
         assert page.locator("#character-c1 .appearances button").inner_text() == "0:00.0–0:02.0"
+        assert page.locator("#heard-names option").count() == 0 and page.locator("#heard-names-hint").is_hidden()
         page.get_by_label("Name of c1").fill(NAME)
         page.get_by_role("button", name="Rename c1 in every description").click()
         page.wait_for_function("document.querySelector('#character-status').textContent.startsWith('Renamed c1')",
@@ -116,4 +117,51 @@ def test_renaming_in_the_page_updates_every_ad_and_the_exported_vtt(server, tmp_
     vtt = (folder / "faces.ad.vtt").read_text(encoding="utf-8")
     assert f"{NAME} appears." in vtt and f"{NAME} remains." in vtt
     assert (folder / "faces.ad.json.bak").is_file()
+    print(f"screenshot in {shots}")
+
+
+HEARD = [{"name": "Bo", "count": 1, "first": 4.2}, {"name": NAME, "count": 3, "first": 12.5},
+         {"name": "Ada", "count": 3, "first": 1.0}]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh installs it)")
+def test_heard_names_are_offered_for_renaming_and_choosing_one_renames(server, tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    port, folder = server
+    path = folder / "faces.ad.json"
+    doc = read_json(path)
+    doc["heard_names"] = HEARD
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    shots = tmp_path_factory.mktemp("screenshots")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#character-c2 img")
+        rename = page.get_by_label("Name of c1")
+        offered = rename.evaluate("i => [...i.list.options].map(o => [o.value, o.label])")
+        assert offered == [["Ada", "heard 3 times, first at 0:01.0"], [NAME, "heard 3 times, first at 0:12.5"],
+                           ["Bo", "heard once, first at 0:04.2"]]
+        assert page.get_by_label("Name of c2").evaluate("i => i.list.id") == "heard-names"
+        hint = page.locator("#heard-names-hint")
+        assert hint.is_visible() and "Ada (heard 3 times, first at 0:01.0)" in hint.inner_text()
+        assert rename.evaluate("i => i.getAttribute('aria-describedby')") == "heard-names-hint"
+        page.screenshot(path=str(shots / "heard-names.png"), full_page=True)
+        rename.fill(offered[1][0])
+        page.get_by_role("button", name="Rename c1 in every description").click()
+        page.wait_for_function("document.querySelector('#character-status').textContent.startsWith('Renamed c1')",
+                               timeout=60000)
+        page.wait_for_function(f"document.querySelector('#ad-2-text') && "
+                               f"document.querySelector('#ad-2-text').value === {json.dumps(NAME + ' remains.')}")
+        assert page.locator("#character-c1-title").inner_text() == f"{NAME} (c1)"
+        page.wait_for_function("document.querySelector('#heard-names').options.length === 2")
+        assert page.locator("#heard-names option").evaluate_all("os => os.map(o => o.value)") == ["Ada", "Bo"]
+        browser.close()
+    assert errors == []
+    assert _texts(folder) == [f"{NAME} appears.", TEXTS[1], f"{NAME} remains."]
+    vtt = (folder / "faces.ad.vtt").read_text(encoding="utf-8")
+    assert f"{NAME} appears." in vtt and f"{NAME} remains." in vtt
+    assert read_json(path)["heard_names"] == HEARD
     print(f"screenshot in {shots}")

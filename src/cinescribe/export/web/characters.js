@@ -1,4 +1,5 @@
-// cinescribe review page: the character gallery (faces, where each appears, rename once for every AD).
+// cinescribe review page: the character gallery (faces, where each appears, rename once for every AD,
+// names heard in the dialogue offered as suggestions).
 "use strict";
 
 (() => {
@@ -6,6 +7,8 @@
   const gallery = document.querySelector("#character-list");
   const status = document.querySelector("#character-status");
   const video = document.querySelector("#video");
+  const heard = document.querySelector("#heard-names");
+  const heardHint = document.querySelector("#heard-names-hint");
 
   function clock(t) {
     const m = Math.floor(t / 60), s = t - 60 * m;
@@ -60,6 +63,8 @@
     input.type = "text";
     input.maxLength = 80;
     input.value = c.name || "";
+    input.setAttribute("list", "heard-names");
+    if (!heardHint.hidden) input.setAttribute("aria-describedby", "heard-names-hint");
     const button = document.createElement("button");
     button.type = "submit";
     button.textContent = "Rename";
@@ -87,10 +92,32 @@
     return li;
   }
 
+  function times(n) {
+    return n === 1 ? "once" : `${n} times`;
+  }
+
+  // Names heard in the dialogue, most often heard first, leaving out those a character already has.
+  function suggest(doc, chars) {
+    const taken = new Set(chars.map((c) => c.name).filter(Boolean));
+    const names = (doc.heard_names || [])
+      .filter((n) => typeof n.name === "string" && n.name && !taken.has(n.name))
+      .sort((a, b) => (b.count || 0) - (a.count || 0) || (a.first || 0) - (b.first || 0));
+    heard.replaceChildren(...names.map((n) => {
+      const option = document.createElement("option");
+      option.value = n.name;
+      option.label = `heard ${times(n.count || 0)}, first at ${clock(n.first || 0)}`;
+      return option;
+    }));
+    heardHint.hidden = names.length === 0;
+    heardHint.textContent = names.length === 0 ? "" : "Names heard in the dialogue, offered when renaming: " +
+      names.map((n) => `${n.name} (heard ${times(n.count || 0)}, first at ${clock(n.first || 0)})`).join("; ") + ".";
+  }
+
   async function render() {
     const {ok, data} = await call("/api/script");
     if (!ok) return;
     const chars = data.doc.characters || [];
+    suggest(data.doc, chars);
     section.hidden = chars.length === 0;
     gallery.replaceChildren(...chars.map((c) => card(c, data.revision)));
   }
