@@ -21,7 +21,8 @@ from cinescribe.export.writeout import describe_to_folder  # noqa: E402
 from cinescribe.scale.batch import BatchOptions, run_batch  # noqa: E402
 from cinescribe.scale.stages import DESCRIBE, Stage  # noqa: E402
 
-PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
+# no speech recognition: its word probabilities are not bit-identical between a Ray actor and this process
+PIXELS = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False, asr="")
 
 
 def dies_once(job, ctx):
