@@ -158,6 +158,11 @@ class World:
             raise SystemExit(f"cannot describe the test video: {err}")
         self.json = self.ref / "speech.ad.json"
         self.doc = json.loads(self.json.read_text())
+        self.described = json.loads(self.json.read_text())  # as describe wrote it, for the resume case
+        roomy = [d for d in self.doc["descriptions"] if d["word_budget"] >= 3][:2]
+        for d in roomy:  # the writer says nothing from pixels alone: two ADs get a describer's text
+            d["text"] = d["text"] or "A cup appears."
+        self.json.write_text(json.dumps(self.doc, indent=1))
         self.spoken = [d for d in self.doc["descriptions"] if d["text"]]
         self._n = 0
 
@@ -315,7 +320,7 @@ def _():
     proc.kill()
     proc.wait()
     accepted(["describe", W.video, "-o", out, *FAST])
-    mine, ref = json.loads((out / "speech.ad.json").read_text()), W.doc
+    mine, ref = json.loads((out / "speech.ad.json").read_text()), W.described
     check(mine["descriptions"] == ref["descriptions"], "the resumed script differs from an uninterrupted run")
     check(not journal.exists(), "the journal was left behind")
 
