@@ -8,7 +8,7 @@ import json
 import pytest
 
 from cinescribe.export.review.edits import Edit, revision, save_edits
-from test_review import BROWSER_ARGS, CHROMIUM, doc_of, folder, request, server  # noqa: F401 (fixtures)
+from test_review import CHROMIUM, review_page, doc_of, folder, request, server  # noqa: F401 (fixtures)
 
 CANDIDATES = [{"text": "A woman smiles.", "facts": ["object:cat"]},
               {"text": "A cat appears.", "facts": ["object:cat"]},
@@ -65,11 +65,7 @@ def test_desk_in_headless_chromium(desk, server, tmp_path_factory):  # noqa: F81
     port, folder = server
     shots = tmp_path_factory.mktemp("desk-screenshots")
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/")
+    with review_page(sync_api, port, errors) as page:
         page.wait_for_selector("#ads li.ad >> nth=2")
         item = page.locator("#ad-0")
         assert item.locator(".style-summary").text_content() == "Style: no findings."
@@ -121,7 +117,6 @@ def test_desk_in_headless_chromium(desk, server, tmp_path_factory):  # noqa: F81
         text.focus()
         page.keyboard.press("Alt+KeyS")
         page.wait_for_function("document.querySelector('#ad-0 .saved').textContent.startsWith('Saved')")
-        browser.close()
     assert errors == []
     saved = doc_of(folder)["descriptions"][0]
     assert saved["text"] == "A cat sits." and saved["candidate"] == 2

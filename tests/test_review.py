@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import shutil
@@ -22,6 +23,20 @@ from cinescribe.export.review.server import Review, make_server
 from test_mix import make_script
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+@contextlib.contextmanager
+def review_page(sync_api, port: int, errors: list[str]):
+    """The review page served on ``port`` in headless Chromium (1280x900; page errors go to ``errors``)."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # lets the test evaluate JS
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
@@ -164,11 +179,7 @@ def test_page_in_headless_chromium(server, tmp_path_factory):
     port, folder = server
     shots = tmp_path_factory.mktemp("screenshots")
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # lets the test evaluate JS
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/")
+    with review_page(sync_api, port, errors) as page:
         page.wait_for_selector("#ads li.ad >> nth=2")
         # every control has an accessible name
         assert page.get_by_label("Text of description 1").input_value() == "A woman smiles."
@@ -220,7 +231,6 @@ def test_page_in_headless_chromium(server, tmp_path_factory):
                             "document.querySelector('video').currentTime)")
         assert gap < 0.35
         assert "Last export: " in page.locator("#ad-1 .fit").text_content()
-        browser.close()
     assert errors == []
     saved = doc_of(folder)["descriptions"][1]
     assert (saved["text"], saved["start"]) == ('<img src=x onerror=window.pwned=1>mug steams.', 5.9)

@@ -14,7 +14,7 @@ from cinescribe.export.document import read_json
 from cinescribe.export.review.server import Review, make_server
 from cinescribe.face_videos import make_face_video, shot_plan
 from cinescribe.media.fingerprint import fingerprint
-from test_review import BROWSER_ARGS, CHROMIUM, request
+from test_review import CHROMIUM, review_page, request
 
 NAME = "Zoë Ñúñez-山田"
 TEXTS = ["A woman in an orange top appears.", "A person in a black top appears.", "The woman in orange remains."]
@@ -91,11 +91,7 @@ def test_renaming_in_the_page_updates_every_ad_and_the_exported_vtt(server, tmp_
     port, folder = server
     shots = tmp_path_factory.mktemp("screenshots")
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # lets the test evaluate JS
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/")
+    with review_page(sync_api, port, errors) as page:
         page.wait_for_selector("#character-c2 img")
         page.wait_for_function("[...document.querySelectorAll('#character-list img')].every(i => i.naturalWidth === 96)")
         assert page.get_by_role("img", name="Face of a woman in an orange top").is_visible()
@@ -111,7 +107,6 @@ def test_renaming_in_the_page_updates_every_ad_and_the_exported_vtt(server, tmp_
         assert page.get_by_label("Text of description 2").input_value() == TEXTS[1]
         assert page.locator("#character-c1-title").inner_text() == f"{NAME} (c1)"
         page.screenshot(path=str(shots / "renamed.png"), full_page=True)
-        browser.close()
     assert errors == []
     assert _texts(folder) == [f"{NAME} appears.", TEXTS[1], f"{NAME} remains."]
     vtt = (folder / "faces.ad.vtt").read_text(encoding="utf-8")
@@ -134,11 +129,7 @@ def test_heard_names_are_offered_for_renaming_and_choosing_one_renames(server, t
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     shots = tmp_path_factory.mktemp("screenshots")
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/")
+    with review_page(sync_api, port, errors) as page:
         page.wait_for_selector("#character-c2 img")
         rename = page.get_by_label("Name of c1")
         offered = rename.evaluate("i => [...i.list.options].map(o => [o.value, o.label])")
@@ -158,7 +149,6 @@ def test_heard_names_are_offered_for_renaming_and_choosing_one_renames(server, t
         assert page.locator("#character-c1-title").inner_text() == f"{NAME} (c1)"
         page.wait_for_function("document.querySelector('#heard-names').options.length === 2")
         assert page.locator("#heard-names option").evaluate_all("os => os.map(o => o.value)") == ["Ada", "Bo"]
-        browser.close()
     assert errors == []
     assert _texts(folder) == [f"{NAME} appears.", TEXTS[1], f"{NAME} remains."]
     vtt = (folder / "faces.ad.vtt").read_text(encoding="utf-8")
