@@ -11,9 +11,9 @@ best of ``--repeat``:
 3. ``cinescribe evaluate`` cold: an empty cache (``CINESCRIBE_CACHE``);
 4. ``cinescribe evaluate`` warm: the same cache again (the ground truth's tokens, and the jar's output
    for the few sentences outside the Python rules, are on disk);
-5. and 6. the same two with ``--no-plot`` (no evaluation.png; drawing it costs more than the scoring).
+5. and 6. the same two with ``--no-plot`` (no evaluation.svg figure).
 
-cinescribe's runs write evaluation.json (and evaluation.png but in 5 and 6).  Printed: wall and CPU seconds
+cinescribe's runs write evaluation.json (and evaluation.svg but in 5 and 6).  Printed: wall and CPU seconds
 (the process and its children, Java included), the ratios to the reference, the largest difference
 between the reference's scores and each run's (``evaluation.json`` holds scores x100 rounded to 4
 decimals, so equal scores differ by at most 5e-5), and, to full precision in this process, the

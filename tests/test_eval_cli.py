@@ -1,10 +1,11 @@
-"""``cinescribe evaluate``: table, JSON and PNG on real TV-AD ground truth; one-line errors with exit 2."""
+"""``cinescribe evaluate``: table, JSON and SVG figure on real TV-AD ground truth; one-line errors with exit 2."""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def tvad_subset(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     return gt, pred, rows
 
 
-def test_evaluate_writes_table_json_png(monkeypatch, capsys, tvad_subset, tmp_path):
+def test_evaluate_writes_table_json_svg(monkeypatch, capsys, tvad_subset, tmp_path):
     gt, pred, rows = tvad_subset
     code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "--recall", "1/5,5/16", "-o", tmp_path / "out")
     assert code == 0, err
@@ -66,8 +67,15 @@ def test_evaluate_writes_table_json_png(monkeypatch, capsys, tvad_subset, tmp_pa
     first = next(iter(doc["per_film"].values()))
     assert {"ADs", "BLEU-4", "METEOR", "CIDEr-D", "R@5/16"} <= set(first)
     assert doc["ground_truth_distinctiveness"]["distinct-2"] > 80
-    png = (tmp_path / "out" / "evaluation.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+    svg = ET.parse(tmp_path / "out" / "evaluation.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.get("role") == "img" and "6 films" in svg.find(f"{ns}title").text
+    assert "CIDEr-D" in svg.find(f"{ns}desc").text
+    bars = [t.text for r in svg.iter(f"{ns}rect") if (t := r.find(f"{ns}title")) is not None]
+    film_metrics = ("METEOR", "ROUGE-L", "CIDEr-D", "R@5/16")
+    scored = sum(v.get(m) is not None for v in doc["per_film"].values() for m in film_metrics)
+    assert scored >= 6 * 3 and sum(any(f": {m} " in b for m in film_metrics) for b in bars) == scored
+    assert any(b.startswith("distinct-2, ground truth") for b in bars)
 
 
 def test_perfect_predictions_score_100(monkeypatch, capsys, tvad_subset, tmp_path):
@@ -88,7 +96,7 @@ def test_python_tokenizer_scores_equal_the_jar(monkeypatch, capsys, tvad_subset,
                            "--tokenizer", engine, "--no-plot", "-o", tmp_path / engine, "-q")
         assert code == 0, err
         docs[engine] = json.loads((tmp_path / engine / "evaluation.json").read_text())
-        assert docs[engine]["tokenizer"] == engine and not (tmp_path / engine / "evaluation.png").exists()
+        assert docs[engine]["tokenizer"] == engine and not (tmp_path / engine / "evaluation.svg").exists()
     for key in ("overall", "per_film", "per_ad", "ground_truth_distinctiveness"):
         assert docs["auto"][key] == docs["jar"][key], key
 

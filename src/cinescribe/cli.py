@@ -346,8 +346,8 @@ def evaluate(
     pred_format: str = typer.Option("auto", help="Prediction format: auto or any --gt-format."),
     charbank: Optional[Path] = typer.Option(None, help="Cast list JSON (TV-AD/CMD-AD charbank) to list the characters each AD names."),
     tokenizer: str = typer.Option("auto", help="PTB tokenizer: auto (Python, identical to the reference jar; the jar only for sentences outside its rules) or jar (every sentence through the reference jar)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.png (default: <pred>-eval beside the predictions)."),
-    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw evaluation.png (the slowest step when scoring BLEU/ROUGE-L/CIDEr-D only)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder for evaluation.json and evaluation.svg (default: <pred>-eval beside the predictions)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw evaluation.svg, the figure of per-film and per-AD scores (opens in any browser)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
 ) -> None:
     """Score predicted ADs against ground truth: BLEU, METEOR, ROUGE-L, CIDEr-D, R@k/N, repetition."""

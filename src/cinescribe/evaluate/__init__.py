@@ -6,5 +6,5 @@
 - :mod:`.distinct`: repetition between neighbouring ADs and distinct-n (DistinctAD's failure mode).
 - :mod:`.coverage`: facts a describer would say that the ADs said, false claims and cut recall/precision
   against a clip's written-down truth (the real-footage quality benchmark).
-- :mod:`.report`, :mod:`.plots`: overall and per-film results as a table, JSON and a PNG figure.
+- :mod:`.report`, :mod:`.plots` (drawn with :mod:`.svgchart`): overall and per-film results as a table, JSON and an SVG figure.
 """

@@ -106,8 +106,13 @@ class Corpus:
             if len(code) and int(code.max()) >= (_CODE_LIMIT - base) // base:
                 code = np.unique(code, return_inverse=True)[1].astype(np.int64)
             code = code * base + self.tokens[pos + k]
-        order = np.argsort(code, kind="stable")  # rows are in item order, so ties stay by (item, row)
-        code, row = code[order], row_of[pos][order]
+        row = row_of[pos]
+        rows = len(self.lengths)
+        if len(code) and int(code.max()) >= (_CODE_LIMIT - rows) // max(rows, 1):
+            code = np.unique(code, return_inverse=True)[1].astype(np.int64)
+        # one key per (n-gram, row), rows in item order: an unstable sort orders by (n-gram, item, row)
+        order = np.argsort(code * rows + row)
+        code, row = code[order], row[order]
         new_entry = np.ones(len(code), dtype=bool)
         new_entry[1:] = (code[1:] != code[:-1]) | (row[1:] != row[:-1])
         first = np.flatnonzero(new_entry)

@@ -1,13 +1,15 @@
-"""The evaluation figure: per-film bars, per-AD score distributions, distinctiveness vs ground truth."""
+"""The evaluation figure (SVG): per-film bars, per-AD score distributions, distinctiveness vs ground truth."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..atomic import write_text
+from .svgchart import PALETTE, Axis, Canvas, Panel
 
 if TYPE_CHECKING:
     from .report import Evaluation
@@ -27,73 +29,88 @@ def _films_shown(result: "Evaluation", key: str) -> tuple[list[str], str]:
     return films[:half] + films[-half:], f"the {half} lowest and {half} highest of {len(films)} films by {key}"
 
 
+def _hist(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    return np.histogram(values, bins=bins)[0]
+
+
 def plot_evaluation(result: "Evaluation", path: Path) -> Path:
-    """Write the PNG figure for ``result`` to ``path`` (atomically)."""
-    import matplotlib
+    """Write the SVG figure for ``result`` to ``path`` (atomically): per-film bars, per-AD score histograms,
+    the per-AD CIDEr-D histogram and repetition against the ground truth; 1500 x 950 px."""
+    canvas = Canvas(1500, 950)
+    s = result.summary
+    heading = (f"{Path(s['predictions']).name} vs {Path(s['ground_truth']).name}: {s['ads']} ADs in {s['films']} films"
+               + (f" | R@k/N backbone: {s['recall_backbone']}" if "recall_backbone" in s else ""))
+    canvas.text(750, 24, heading, 15, "middle", weight="bold")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(15, 9.5), dpi=110, layout="constrained")
-    grid = fig.add_gridspec(2, 3, height_ratios=[1.15, 1])
-    ax_films = fig.add_subplot(grid[0, :])
     metrics = [m for m in FILM_METRICS if any(v.get(m) is not None for v in result.per_film.values())]
     sort_key = "CIDEr-D" if "CIDEr-D" in metrics else (metrics[0] if metrics else "ADs")
     films, caption = _films_shown(result, sort_key)
-    x = np.arange(len(films))
+    top_value = max([v for f in films for m in metrics if (v := result.per_film[f].get(m)) is not None] or [1.0])
+    films_panel = Panel(canvas, Axis(-0.5, len(films) - 0.5, 80, 1470),
+                        Axis(0.0, 1.15 * max(top_value, 1e-9), 420, 70), f"Per film: {caption}", ylabel="score (x100)")
+    films_panel.frame(xticks=False, grid="y")
     width = 0.8 / max(len(metrics), 1)
     for i, m in enumerate(metrics):
-        values = [result.per_film[f].get(m) for f in films]
-        ax_films.bar(x + (i - (len(metrics) - 1) / 2) * width, [np.nan if v is None else v for v in values],
-                     width, label=f"{m} (overall {result.overall[m]:.1f})" if result.overall.get(m) is not None else m)
+        for k, film in enumerate(films):
+            value = result.per_film[film].get(m)
+            if value is not None:
+                x0 = k + (i - len(metrics) / 2) * width
+                films_panel.vbar(x0, x0 + width, value, PALETTE[i], label=f"{film}: {m} {value:.2f}")
+    for k, film in enumerate(films):
+        px = films_panel.x(k)
+        canvas.line(px, 420, px, 424)
+        canvas.text(px + 3, 430, film, 9, "end", rotate=-60, baseline="hanging")
     if len(films) < len(result.per_film):
-        ax_films.axvline(len(films) / 2 - 0.5, color="grey", linestyle=":", linewidth=1.5)
-    ax_films.set_xticks(x, films, rotation=60, ha="right", fontsize=8)
-    ax_films.set_ylabel("score (x100)")
-    ax_films.set_title(f"Per film: {caption}", fontsize=11)
-    if metrics:
-        ax_films.legend(fontsize=9, ncols=len(metrics), loc="upper left")
-    ax_films.grid(axis="y", alpha=0.3)
+        px = films_panel.x(len(films) / 2 - 0.5)
+        canvas.line(px, 70, px, 420, "grey", 1.5, dash="3 3")
+    films_panel.legend([(f"{m} (overall {result.overall[m]:.1f})" if result.overall.get(m) is not None else m,
+                         PALETTE[i]) for i, m in enumerate(metrics)], columns=max(len(metrics), 1))
 
-    ax_dist = fig.add_subplot(grid[1, 0])
     bins = np.linspace(0, 100, 26)
-    for m in DIST_METRICS:
-        if m in result.per_ad:
-            ax_dist.hist(result.per_ad[m], bins=bins, alpha=0.55, label=m)
-    ax_dist.set_title("Per-AD scores", fontsize=11)
-    ax_dist.set_xlabel("score (x100)")
-    ax_dist.set_ylabel("ADs (log scale)")
-    ax_dist.set_yscale("log")
-    if any(m in result.per_ad for m in DIST_METRICS):
-        ax_dist.legend(fontsize=9)
+    shown = [m for m in DIST_METRICS if m in result.per_ad]
+    counts = {m: _hist(np.asarray(result.per_ad[m], dtype=float), bins) for m in shown}
+    peak = max([int(c.max()) for c in counts.values()] or [1])
+    dist = Panel(canvas, Axis(0, 100, 80, 520), Axis(0.8, 10 ** math.ceil(math.log10(max(peak, 1) * 1.5)), 880, 580, log=True),
+                 "Per-AD scores", "score (x100)", "ADs (log scale)")
+    dist.frame(grid="y")
+    for i, m in enumerate(shown):
+        for lo, hi, n in zip(bins[:-1], bins[1:], counts[m]):
+            if n:
+                dist.vbar(lo, hi, n, PALETTE[i], 0.55, f"{m} {lo:g}-{hi:g}: {n} ADs")
+    dist.legend([(m, PALETTE[i]) for i, m in enumerate(shown)], opacity=0.55)
 
-    ax_cider = fig.add_subplot(grid[1, 1])
     if "CIDEr-D" in result.per_ad:
-        values = np.asarray(result.per_ad["CIDEr-D"])
-        top = max(float(np.percentile(values, 99)), 1.0)
-        ax_cider.hist(np.clip(values, 0, top), bins=30, color="tab:green", alpha=0.8)
-        ax_cider.axvline(float(values.mean()), color="black", linestyle="--", label=f"mean {values.mean():.1f}")
-        ax_cider.legend(fontsize=9)
-        ax_cider.set_yscale("log")
-    ax_cider.set_title("Per-AD CIDEr-D (clipped at the 99th percentile)", fontsize=11)
-    ax_cider.set_xlabel("CIDEr-D (x100)")
+        values = np.asarray(result.per_ad["CIDEr-D"], dtype=float)
+        upper = max(float(np.percentile(values, 99)), 1.0)
+        cbins = np.linspace(0, upper, 31)
+        ccounts = _hist(np.clip(values, 0, upper), cbins)
+        cider = Panel(canvas, Axis(0, upper, 600, 1000),
+                      Axis(0.8, 10 ** math.ceil(math.log10(max(int(ccounts.max()), 1) * 1.5)), 880, 580, log=True),
+                      "Per-AD CIDEr-D (clipped at the 99th percentile)", "CIDEr-D (x100)")
+        cider.frame(grid="y")
+        for lo, hi, n in zip(cbins[:-1], cbins[1:], ccounts):
+            if n:
+                cider.vbar(lo, hi, n, PALETTE[2], 0.8, f"CIDEr-D {lo:.1f}-{hi:.1f}: {n} ADs")
+        mean = float(values.mean())
+        canvas.line(cider.x(mean), 580, cider.x(mean), 880, "#000", 1.5, dash="6 4")
+        cider.legend([(f"mean {mean:.1f}", "#000")])
+    else:
+        Panel(canvas, Axis(0, 1, 600, 1000), Axis(0, 1, 880, 580), "Per-AD CIDEr-D (not computed)").frame(False, False)
 
-    ax_rep = fig.add_subplot(grid[1, 2])
     measures = [m for m in DISTINCT if result.overall.get(m) is not None]
-    y = np.arange(len(measures))
-    ax_rep.barh(y + 0.2, [result.overall[m] for m in measures], 0.4, label="predictions")
-    ax_rep.barh(y - 0.2, [result.distinct_gt.get(m) or 0.0 for m in measures], 0.4, label="ground truth")
-    ax_rep.set_yticks(y, [m + (" (higher: better)" if m.startswith("distinct") else " (lower: better)")
-                          for m in measures], fontsize=8)
-    ax_rep.set_title("Repetition between neighbouring ADs", fontsize=11)
-    ax_rep.set_xlabel("x100")
+    longest = max([result.overall[m] for m in measures] + [result.distinct_gt.get(m) or 0.0 for m in measures] + [1.0])
+    rep = Panel(canvas, Axis(0, 1.1 * longest, 1230, 1470), Axis(-0.5, max(len(measures), 1) - 0.5, 880, 580),
+                "Repetition between neighbouring ADs" + ("" if measures else " (not computed)"), "x100")
+    rep.frame(yticks=False)
+    for k, m in enumerate(measures):
+        gt_value = result.distinct_gt.get(m) or 0.0
+        rep.hbar(k, k + 0.4, result.overall[m], PALETTE[0], f"{m}, predictions: {result.overall[m]:.2f}")
+        rep.hbar(k - 0.4, k, gt_value, PALETTE[1], f"{m}, ground truth: {gt_value:.2f}")
+        canvas.text(1222, rep.y(k), m + (" (higher: better)" if m.startswith("distinct") else " (lower: better)"),
+                    10, "end", baseline="middle")
     if measures:
-        ax_rep.legend(fontsize=9)
-    s = result.summary
-    fig.suptitle(f"{Path(s['predictions']).name} vs {Path(s['ground_truth']).name}: {s['ads']} ADs in {s['films']} "
-                 f"films" + (f" | R@k/N backbone: {s['recall_backbone']}" if "recall_backbone" in s else ""),
-                 fontsize=12)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+        rep.legend([("predictions", PALETTE[0]), ("ground truth", PALETTE[1])], corner="lower right", width=85)
+
+    summary = "; ".join(f"{m} {result.overall[m]:.2f}" for m in result.overall if result.overall.get(m) is not None)
+    write_text(path, canvas.svg(heading, f"Overall scores (x100): {summary}."))
     return path

@@ -1,14 +1,14 @@
 """``cinescribe evaluate``: score a prediction file against ground-truth ADs, overall and per film.
 
 Reads both files with :mod:`cinescribe.data.annotations`, pairs them (:mod:`cinescribe.data.predictions`),
-computes the chosen metrics, and writes ``evaluation.json`` (atomic) and ``evaluation.png`` (unless
-``--no-plot``: drawing it takes longer than scoring 7k ADs).  All
-scores are reported x100 (the AD papers' convention; CIDEr-D 0..1000).  R@k/N always names its
+computes the chosen metrics, and writes ``evaluation.json`` and ``evaluation.svg`` (the figure;
+``--no-plot`` leaves it out), both atomically.  All scores are reported x100 (the AD papers' convention; CIDEr-D 0..1000).  R@k/N always names its
 BERTScore backbone, because its values depend on it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 import time
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..atomic import write_json
+from ..atomic import write_text
 from ..data.annotations import read_annotations
 from ..data.predictions import align
 from ..errors import InputError, MissingDependencyError
@@ -161,8 +161,21 @@ def _recall(pairs, films: dict[str, list[int]], cfg: EvalConfig, scorer, result:
                         "(roberta-large layer 17)")
 
 
+def document_text(doc: dict[str, Any]) -> str:
+    """``doc`` as indented JSON, but each per-AD list on one line: 7k ADs x 10 lists indented one value per
+    line take longer to write than to score.  NaN or infinity raise ValueError, as in :func:`write_json`."""
+    body = {k: v for k, v in doc.items() if k != "per_ad"}
+    text = json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
+    if "per_ad" not in doc:
+        return text + "\n"
+    lists = ",\n".join(f"    {json.dumps(name, ensure_ascii=False)}: "
+                       f"{json.dumps(values, ensure_ascii=False, allow_nan=False, separators=(', ', ': '))}"
+                       for name, values in doc["per_ad"].items())
+    return text[:-2] + ',\n  "per_ad": {' + ("\n" + lists + "\n  " if lists else "") + "}\n}\n"
+
+
 def write_outputs(result: Evaluation, outdir: Path, plot: bool = True) -> dict[str, Path]:
-    """Write ``evaluation.json`` and (with ``plot``) ``evaluation.png`` into ``outdir`` (atomically)."""
+    """Write ``evaluation.json`` and (with ``plot``) ``evaluation.svg`` into ``outdir`` (atomically)."""
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"output path {outdir} is not a folder; choose another --out")
     try:
@@ -174,8 +187,8 @@ def write_outputs(result: Evaluation, outdir: Path, plot: bool = True) -> dict[s
         if plot:
             from .plots import plot_evaluation
 
-            paths["png"] = plot_evaluation(result, outdir / "evaluation.png")
-        write_json(paths["json"], result.to_dict())
+            paths["svg"] = plot_evaluation(result, outdir / "evaluation.svg")
+        write_text(paths["json"], document_text(result.to_dict()))
     except PermissionError as exc:
         raise InputError(f"cannot write to {outdir}: {exc.strerror}; choose another --out") from None
     return paths
