@@ -1,7 +1,16 @@
-"""Shared fixtures: small generated media (nothing is committed), made once per session."""
+"""Shared fixtures: small generated media (nothing is committed), made once per session.
+
+Two test selections: the default run leaves out the tests marked ``slow`` (the demo command,
+every test that runs ``describe`` end to end with its pretrained models, Ray), so that
+``make test`` stays within a few minutes; with ``CI=true`` (or ``--slow``) every test runs.
+In CI a missing tool or data folder fails the run: the tools ``make setup`` installs and the
+shared data are checked before any test starts, and a test that skips fails instead, unless it
+is marked ``may_skip`` (it depends on something ``make setup`` does not install).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,19 +25,67 @@ from cinescribe.demo import DemoInfo, ShotSpec, make_demo_video, make_test_video
 # caches (features, per-frame perception results) goes to a fresh folder, so that every test
 # really runs the models instead of reading an earlier run's results.
 USER_CACHE = cache_root()
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# what CI must have: `make setup` installs the tools, the shared data sits beside the repository
+CI_TOOLS = ("ffmpeg", "ffprobe", "espeak-ng", "java", "node")
+CI_FOLDERS = (SHARED_DATA / "clips", SHARED_DATA / "ad-annotations")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow (as CI=true does)")
+
+
+def ci_missing() -> list[str]:
+    """What CI needs but this machine lacks: tools, Chromium, the node models, the shared data folders."""
+    from cinescribe.features.analysers.human import find_node_dir
+
+    missing = [tool for tool in CI_TOOLS if shutil.which(tool) is None]
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        missing.append("chromium")
+    if not (find_node_dir() / "node_modules" / "@vladmandic" / "human-models").is_dir():
+        missing.append(f"{find_node_dir() / 'node_modules'} (npm ci)")
+    return missing + [str(folder) for folder in CI_FOLDERS if not folder.is_dir()]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import os
     import tempfile
 
+    if CI and (missing := ci_missing()):
+        raise pytest.UsageError(f"CI=true but missing: {', '.join(missing)}; run `make setup` and put the "
+                                f"shared data in {SHARED_DATA}")
     os.environ["CINESCRIBE_CACHE"] = tempfile.mkdtemp(prefix="cinescribe-test-cache-")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    import os
-
     shutil.rmtree(os.environ.pop("CINESCRIBE_CACHE", ""), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the slow tests unless CI=true, --slow or a -m expression asks for a selection."""
+    if CI or config.getoption("--slow") or config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+        config.hook.pytest_deselected(items=slow)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if CI or config.getoption("--slow") or config.getoption("markexpr"):
+        return "all tests selected" + (" (CI=true: a skipped test fails)" if CI else "")
+    return "tests marked slow are left out (make test-all, CI=true or --slow runs them)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI a skip is a failure (a tool or data folder is missing), unless the test is marked ``may_skip``."""
+    outcome = yield
+    report = outcome.get_result()
+    if CI and report.skipped and not hasattr(report, "wasxfail") and not item.get_closest_marker("may_skip"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be missing: {reason}"
 
 
 needs_tools = pytest.mark.skipif(
@@ -103,3 +160,4 @@ def demo(media_dir: Path) -> DemoInfo:
     if shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None:
         pytest.skip("ffmpeg and espeak-ng are needed to generate the demo")
     return make_demo_video(media_dir / "demo.mp4")
+

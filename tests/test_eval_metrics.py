@@ -157,6 +157,7 @@ def test_known_value():
         pytest.approx(2.44 * 0.6 / (0.6 + 1.44))
 
 
+@pytest.mark.may_skip  # SPICE's jars are not installed by make setup; where they are, this test has nothing to check
 def test_spice_reports_unavailable_clearly():
     reason = spice_unavailable_reason()
     if reason is None:
