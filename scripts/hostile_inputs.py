@@ -619,7 +619,7 @@ def _():
 for _args, _needle in [(["--workers", "0"], "--workers"), (["--cpus-per-worker", "nan"], "--cpus-per-worker"),
                        (["--cpus-per-worker", "0"], "--cpus-per-worker"), (["--max-attempts", "0"], "--max-attempts"),
                        (["--backend", "nope"], "--backend"), (["--min-gap", "nan"], "--min-gap"),
-                       (["--formats", "vtt", "--export-formats", "wav"], "--export-formats")]:
+                       (["--formats", "vtt,wav"], "cinescribe export")]:
     case(f"batch: {' '.join(_args)}")(lambda a=_args, n=_needle: refused(
         ["batch", W.root / "media", "-o", W.fresh("batch") / "out", "--backend", "processes", *a, *FAST[:-1]], n))
 

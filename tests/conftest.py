@@ -161,3 +161,13 @@ def demo(media_dir: Path) -> DemoInfo:
         pytest.skip("ffmpeg and espeak-ng are needed to generate the demo")
     return make_demo_video(media_dir / "demo.mp4")
 
+
+def describe_files(video, outdir, *, formats=None, **kwargs):
+    """What the ``describe`` command does: the AD-script JSON (describe), then the files that need no
+    voice (export); returns the script and format -> path."""
+    from cinescribe.describe.folder import describe_to_folder
+    from cinescribe.export.formats import DESCRIBE_DEFAULT
+    from cinescribe.export.writeout import write_outputs
+
+    script, path = describe_to_folder(video, outdir, **kwargs)
+    return script, {"json": path, **write_outputs(script, Path(outdir), Path(video).stem, formats or DESCRIBE_DEFAULT)}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cinescribe.describe.pipeline import DescribeConfig
-from cinescribe.export.writeout import describe_to_folder
+from conftest import describe_files
 from cinescribe.errors import InputError, MissingDependencyError
 from cinescribe.export.pipeline import export_script
 from cinescribe.features.encoders import load_encoder
@@ -64,7 +64,7 @@ def without_timings(path: Path) -> dict:
 def assert_same_as_describe(video: Path, batch_dir: Path, tmp_path: Path) -> None:
     """The batch's folder holds exactly what single-video describe writes (timings aside)."""
     single = tmp_path / f"single-{video.stem}"
-    describe_to_folder(video, single, cfg=PIXELS)
+    describe_files(video, single, cfg=PIXELS)
     assert sorted(p.name for p in batch_dir.iterdir()) == sorted(p.name for p in single.iterdir())
     for f in single.iterdir():
         if f.suffix == ".json":
@@ -248,7 +248,7 @@ def test_bad_batch_options_fail_before_any_output(tmp_path):
     for kwargs, needle in [({"out": blocker / "o"}, "output folder"),
                            ({"options": BatchOptions(workers=0)}, "--workers"),
                            ({"export_formats": "docx"}, "unknown export format"),
-                           ({"formats": ("vtt",), "export_formats": "ttml"}, "add json"),
+                           ({"formats": ("vtt", "wav")}, "made by `cinescribe export`"),
                            ({"export_formats": "wav", "voice": "nope"}, "--voice"),
                            ({"extract": True, "encoder": "nope"}, "unknown encoder"),
                            ({"extract": True, "extract_fps": 0.0}, "--extract-fps")]:

@@ -17,7 +17,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from cinescribe.describe.pipeline import DescribeConfig  # noqa: E402
-from cinescribe.export.writeout import describe_to_folder  # noqa: E402
+from conftest import describe_files  # noqa: E402
 from cinescribe.scale.batch import BatchOptions, run_batch  # noqa: E402
 from cinescribe.scale.stages import DESCRIBE, Stage  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_ray_batch_survives_a_dead_actor_and_matches_describe(tmp_path, tmp_medi
     assert rows == {"a.mp4": ("done", 1), "b.mp4": ("done", 2), "notes.mp4": ("failed", 1)}
     for name in ("a", "b"):
         single = tmp_path / f"single-{name}"
-        describe_to_folder(lib / f"{name}.mp4", single, cfg=PIXELS)
+        describe_files(lib / f"{name}.mp4", single, cfg=PIXELS)
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(p.name for p in single.iterdir())
         for f in single.iterdir():
             if f.suffix == ".json":

@@ -10,6 +10,8 @@ from cinescribe.media.probe import probe
 from cinescribe.media.shots import ContentDetector, group_scenes
 from cinescribe.media.vad import detect_speech
 
+from test_schema import validator
+
 
 @pytest.mark.slow
 def test_demo_video(demo):
@@ -82,6 +84,7 @@ def test_demo_command_writes_every_output(tmp_path):
     assert {"demo.mp4", "demo.ad.json", "demo.ad.vtt", "demo.ad.srt", "demo.ad.ttml", "demo.ad.wav",
             "demo.ad.mix.wav", "demo.described.mp4", "demo.ad.export.json"} <= names
     doc = json.loads((out / "demo.ad.json").read_text())
+    validator().validate(doc)  # the published JSON Schema
     spoken = [d for d in doc["descriptions"] if d["text"]]
     assert len(spoken) >= 5
     assert any('"cinescribe demo"' in d["text"] for d in spoken), [d["text"] for d in spoken]  # the title card, by OCR

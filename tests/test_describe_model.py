@@ -14,7 +14,7 @@ import torch
 from cinescribe.describe.learned import LearnedWriter, fit_words, perception_vectors, weights_hash
 from cinescribe.describe.pipeline import LEARNED_REASON, DescribeConfig
 from cinescribe.errors import InputError
-from cinescribe.export.writeout import describe_to_folder
+from conftest import describe_files
 from cinescribe.features.analysers.base import Detection, FrameAnalysis
 from cinescribe.models import create_model
 from test_describe_cli import assert_one_line_error, run
@@ -65,25 +65,25 @@ def test_describe_with_a_model(speech_video, model_dirs, tmp_path, variant):
     folder = model_dirs[variant]
     cfg = replace(PIXELS_ONLY, model=str(folder))
     out = tmp_path / "out"
-    script, paths = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    script, paths = describe_files(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
     check_script(script, folder, speech_video.duration)
     saved = json.loads(paths["json"].read_text())
     assert saved["models"]["ad_model"] == script.models["ad_model"] and saved["config"]["model"] == str(folder)
     cues = paths["vtt"].read_text()
     assert all(d.text in cues for d in script.spoken)
 
-    again, _ = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    again, _ = describe_files(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
     assert [d.to_dict() for d in again.descriptions] == [d.to_dict() for d in script.descriptions]
 
 
 def test_interrupted_run_resumes_with_the_same_context(speech_video, model_dirs, tmp_path):
     cfg = replace(PIXELS_ONLY, model=str(model_dirs["scene+ema"]))
-    reference, _ = describe_to_folder(speech_video.path, tmp_path / "ref", cfg=cfg, analysers=[FakeCatDetector()])
+    reference, _ = describe_files(speech_video.path, tmp_path / "ref", cfg=cfg, analysers=[FakeCatDetector()])
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
-        describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[InterruptingDetector(after=6)])
+        describe_files(speech_video.path, out, cfg=cfg, analysers=[InterruptingDetector(after=6)])
     assert (out / ".speech.ad.journal.jsonl").exists()
-    resumed, _ = describe_to_folder(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
+    resumed, _ = describe_files(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
     assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
     assert resumed.models == reference.models
 
@@ -182,7 +182,7 @@ def test_text_models_load_the_ad_model_once_for_many_videos(speech_video, model_
     shared = TextModels(cfg)
     first, second = shared.writer(), shared.writer()
     assert first is not second and first.model is second.model and not second.context
-    scripts = [describe_to_folder(speech_video.path, tmp_path / name, cfg=cfg, analysers=[FakeCatDetector()],
+    scripts = [describe_files(speech_video.path, tmp_path / name, cfg=cfg, analysers=[FakeCatDetector()],
                                   text_models=shared)[0] for name in ("a", "b")]
     assert len(loads) == 1
     assert [d.text for d in scripts[0].descriptions] == [d.text for d in scripts[1].descriptions]

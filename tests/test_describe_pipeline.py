@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from cinescribe.describe.pipeline import DescribeConfig, choose_keyframes, describe_video
-from cinescribe.export.writeout import describe_to_folder
+from conftest import describe_files
 from cinescribe.describe.planner import PlannerConfig
 from cinescribe.describe.writer import FUNCTION_WORDS, content_words
 from cinescribe.features.analysers.base import Detection
@@ -87,7 +87,7 @@ def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):
 
 def test_every_word_traces_to_a_fact(speech_video, tmp_path):
     fake = FakeCatDetector()
-    script, paths = describe_to_folder(speech_video.path, tmp_path, cfg=PIXELS_ONLY, analysers=[fake])
+    script, paths = describe_files(speech_video.path, tmp_path, cfg=PIXELS_ONLY, analysers=[fake])
     assert fake.frames > 0
     doc = json.loads(paths["json"].read_text())
     spoken = [d for d in doc["descriptions"] if d["text"]]
@@ -142,19 +142,19 @@ class InterruptingDetector(FakeCatDetector):
 
 
 def test_interrupted_run_resumes_without_redoing_slots(speech_video, tmp_path):
-    reference, _ = describe_to_folder(speech_video.path, tmp_path / "ref", cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    reference, _ = describe_files(speech_video.path, tmp_path / "ref", cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
     assert len(reference.descriptions) >= 3
 
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
-        describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
+        describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
     journal = out / ".speech.ad.journal.jsonl"
     assert journal.exists() and not (out / "speech.ad.json").exists()
     finished = len(journal.read_text().splitlines()) - 1
     assert 1 <= finished < len(reference.descriptions)
 
     counting = FakeCatDetector()
-    resumed, paths = describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[counting])
+    resumed, paths = describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[counting])
     assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
     redone = sum(1 for d in reference.descriptions[finished:] for _ in d.keyframes)
     assert counting.frames == redone
@@ -165,10 +165,10 @@ def test_interrupted_run_resumes_without_redoing_slots(speech_video, tmp_path):
 def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
-        describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
+        describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
     other = DescribeConfig(keyframes=2, objects=False, faces=False, poses=False, ocr=False, setting=False)
     counting = FakeCatDetector()
-    script, _ = describe_to_folder(speech_video.path, out, cfg=other, analysers=[counting])
+    script, _ = describe_files(speech_video.path, out, cfg=other, analysers=[counting])
     assert counting.frames == sum(len(d.keyframes) for d in script.descriptions)
 
 
@@ -178,15 +178,15 @@ def test_a_new_script_keeps_the_score_tracks_of_the_same_video(speech_video, fad
     track = {"schema": TRACK_SCHEMA, "name": "arousal", "task": "regression", "names": ["arousal"], "window": 5.0,
              "segments": [{"start": 0.0, "end": 5.0, "scores": {"arousal": 0.5}}]}
     out = tmp_path / "out"
-    _, paths = describe_to_folder(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    _, paths = describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
     attach_track(paths["json"], track)
-    _, paths = describe_to_folder(speech_video.path, out, cfg=replace(PIXELS_ONLY, keyframes=2),
+    _, paths = describe_files(speech_video.path, out, cfg=replace(PIXELS_ONLY, keyframes=2),
                                   analysers=[FakeCatDetector()])
     doc = json.loads(paths["json"].read_text())
     assert doc["config"]["keyframes"] == 2 and doc["tracks"] == [track]  # described again, the track kept
     other = out / "speech.mp4"
     shutil.copyfile(fade_video.path, other)  # another video under the same name: its old tracks do not apply
-    _, paths = describe_to_folder(other, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    _, paths = describe_files(other, out, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
     assert "tracks" not in json.loads(paths["json"].read_text())
 
 

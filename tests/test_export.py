@@ -13,7 +13,11 @@ from cinescribe.errors import InputError
 from cinescribe.export.srt import to_srt
 from cinescribe.export.timecodes import srt_time, vtt_time
 from cinescribe.export.webvtt import to_webvtt
-from cinescribe.export.writeout import check_writable, write_outputs
+from cinescribe.atomic import check_writable
+from cinescribe.describe.document import load_script, write_script
+from cinescribe.export import writeout
+from cinescribe.export.formats import FORMATS, describe_formats, parse_formats
+from cinescribe.export.writeout import write_outputs
 from cinescribe.timeline import Interval
 
 
@@ -54,9 +58,11 @@ def test_srt_numbers_from_one():
 
 
 def test_json_document(tmp_path):
-    paths = write_outputs(script(), tmp_path, "film")
+    path = write_script(script(), tmp_path / "film.ad.json")
+    paths = write_outputs(script(), tmp_path, "film", ("json", "vtt", "srt"))
+    assert sorted(paths) == ["srt", "vtt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.ad.json", "film.ad.srt", "film.ad.vtt"]
-    doc = json.loads(paths["json"].read_text())
+    doc = json.loads(path.read_text())
     assert doc["schema"] == SCHEMA
     first = doc["descriptions"][0]
     assert first == {**first, "start": 1.0, "end": 2.5, "word_budget": 3, "words": 3, "text": "A cat appears.",
@@ -72,11 +78,32 @@ def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
     def boom(_):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("cinescribe.export.writeout.to_webvtt", boom)
+    monkeypatch.setitem(writeout.TEXTS, "vtt", boom)
     with pytest.raises(RuntimeError):
         write_outputs(script(), tmp_path, "film", ("vtt",))
     assert (tmp_path / "film.ad.vtt").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["film.ad.vtt"]
+
+
+def test_one_format_table_for_describe_and_export(tmp_path):
+    """describe writes every format that needs no voice (TTML too), named as export names it."""
+    assert describe_formats("json, ttml,TXT,ttml") == ("json", "ttml", "txt")
+    with pytest.raises(InputError, match="unknown output format 'wav'.*made by `cinescribe export`"):
+        describe_formats("vtt,wav")
+    with pytest.raises(InputError, match="no output format given"):
+        describe_formats(" , ")
+    assert parse_formats("wav,mp4") == ("wav", "mp4")
+    paths = write_outputs(script(), tmp_path, "film", ("ttml", "txt", "html"))
+    assert {f: p.name for f, p in paths.items()} == {f: FORMATS[f].path_name("film") for f in ("ttml", "txt", "html")}
+    ttml = paths["ttml"].read_text()
+    assert 'daptm:scriptType="preRecording"' in ttml and "A cat appears." in ttml
+    assert "A cat appears." in paths["txt"].read_text()
+
+
+def test_the_document_reads_back_what_it_wrote(tmp_path):
+    original = script()
+    again = load_script(write_script(original, tmp_path / "film.ad.json"))
+    assert again.to_dict() == original.to_dict()
 
 
 def test_unwritable_folder(tmp_path):

@@ -17,9 +17,9 @@ from cinescribe.describe.planner import Slot
 from cinescribe.describe.pipeline import DescribeConfig
 from cinescribe.errors import InputError
 from cinescribe.export.extended import hold_frames, pauses_of, shift
-from cinescribe.export.document import load_script
+from cinescribe.describe.document import load_script
 from cinescribe.export.pipeline import export_script
-from cinescribe.export.writeout import describe_to_folder
+from conftest import describe_files
 from cinescribe.media.audio import extract_audio
 from cinescribe.timeline import Interval
 
@@ -92,8 +92,8 @@ def described(tmp_media, tmp_path_factory):
                      shots=[("astronaut", 4.0), ("coffee", 5.0)], duration=9.0)
     base = dict(objects=False, faces=False, poses=False, ocr=False, asr="tiny.en")
     plain_dir, ext_dir = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("ext")
-    plain, _ = describe_to_folder(info.path, plain_dir, cfg=DescribeConfig(**base), analysers=[])
-    ext, paths = describe_to_folder(info.path, ext_dir, cfg=DescribeConfig(**base, extended=True), analysers=[])
+    plain, _ = describe_files(info.path, plain_dir, cfg=DescribeConfig(**base), analysers=[])
+    ext, paths = describe_files(info.path, ext_dir, cfg=DescribeConfig(**base, extended=True), analysers=[])
     return info, plain, ext, paths
 
 

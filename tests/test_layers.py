@@ -43,4 +43,5 @@ def test_no_stage_imports_a_later_stage():
 
 
 def test_the_check_sees_imports():
-    assert {"describe", "features"} <= imported_packages(ROOT / "export" / "writeout.py")
+    assert {"features", "media"} <= imported_packages(ROOT / "describe" / "folder.py")
+    assert "describe" in imported_packages(ROOT / "export" / "writeout.py")

@@ -272,12 +272,12 @@ def test_describe_records_the_polish_of_every_slot(tiny_dir, speech_video, tmp_p
     import json
 
     from cinescribe.describe.pipeline import DescribeConfig
-    from cinescribe.export.writeout import describe_to_folder
+    from conftest import describe_files
 
     from test_describe_pipeline import FakeCatDetector
 
     cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, polish=str(tiny_dir))
-    _, paths = describe_to_folder(speech_video.path, tmp_path, cfg=cfg, analysers=[FakeCatDetector()],
+    _, paths = describe_files(speech_video.path, tmp_path, cfg=cfg, analysers=[FakeCatDetector()],
                                   formats=("json",))
     doc = json.loads(paths["json"].read_text())
     assert doc["models"]["polish"].startswith(tiny_dir.name)

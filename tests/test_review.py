@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cinescribe.errors import InputError
-from cinescribe.export.document import read_json
+from cinescribe.describe.document import read_json
 from cinescribe.export.pipeline import ExportConfig
 from cinescribe.export.review.edits import Edit, StaleRevision, check_edit, revision, save_edits
 from cinescribe.export.review.server import Review, make_server

@@ -10,7 +10,7 @@ import pytest
 from cinescribe.describe.facts import Fact
 from cinescribe.describe.planner import Slot
 from cinescribe.describe.script import ADScript, AudioDescription
-from cinescribe.export.document import read_json
+from cinescribe.describe.document import read_json
 from cinescribe.export.review.server import Review, make_server
 from cinescribe.face_videos import make_face_video, shot_plan
 from cinescribe.media.fingerprint import fingerprint

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import WriteError
+from .errors import InputError, WriteError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -63,6 +63,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink(missing_ok=True)
 
 
+def check_writable(outdir: Path) -> None:
+    """Create ``outdir`` if needed and prove a file can be written there; InputError if not."""
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError(f"output path {outdir} is not a folder; choose another -o")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another -o") from None
+    probe = outdir / f".cinescribe-write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write to output folder {outdir}: {exc.strerror}; choose another -o") from None
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Atomically write UTF-8 ``text`` to ``path``."""
     with atomic_path(path) as tmp:
@@ -78,8 +94,6 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
 def read_json(path: str | os.PathLike[str], missing: str) -> Any:
     """The JSON document at ``path``; a missing file or bad JSON is a one-line :class:`InputError`
     (``missing`` says what the file should be and how to get one)."""
-    from .errors import InputError
-
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:

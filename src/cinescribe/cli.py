@@ -15,7 +15,9 @@ from rich.table import Table
 
 from . import __version__
 from .atomic import WRITE_ERRNOS, write_error
+from .defaults import FEATURE_FPS, FEATURE_MAX_SIDE
 from .errors import CinescribeError, InputError
+from .export.formats import DESCRIBE_DEFAULT, UNVOICED
 from .progress import console, set_quiet
 
 
@@ -26,63 +28,33 @@ def _finite(ctx: typer.Context, param: typer.CallbackParam, value):
     return value
 
 
-# Options shared by `describe` and `batch`: help texts here, the config built by _describe_config.
-MinGap = Annotated[float, typer.Option(callback=_finite, help="Shortest dialogue gap, in seconds, that gets an AD.")]
-WordsPerSecond = Annotated[float, typer.Option(callback=_finite, help="Speaking rate that sets each slot's word budget.")]
-SpeechMargin = Annotated[float, typer.Option(callback=_finite, help="Seconds kept clear of dialogue on each side of an AD.")]
-MaxSlot = Annotated[float, typer.Option(callback=_finite, help="Gaps longer than this are split at shot cuts.")]
-Vad = Annotated[str, typer.Option(help="Speech-activity backend: silero or energy.")]
-ShotFps = Annotated[float, typer.Option(callback=_finite, help="Frames per second of the slots' frames (light, motion, "
-                                        "key frames), and of the content and threshold cut detectors.")]
-Keyframes = Annotated[int, typer.Option(help="Frames per slot measured by the perception models.")]
-KeyframeSelector = Annotated[str, typer.Option(help="How those frames are chosen: uniform (centres of equal parts), "
-                                               "events (DynFocus-style, one per visual event) or redundancy.")]
-MaxSide = Annotated[int, typer.Option(help="Longest side, in pixels, of the frames the models see.")]
-Objects = Annotated[bool, typer.Option("--objects/--no-objects", help="Detect objects (COCO classes).")]
-Faces = Annotated[bool, typer.Option("--faces/--no-faces", help="Detect faces and their expression.")]
-Poses = Annotated[bool, typer.Option("--poses/--no-poses", help="Estimate body pose and find hands.")]
-Ocr = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read on-screen text.")]
-Setting = Annotated[bool, typer.Option("--setting/--no-setting", help="Classify frames (ImageNet) and measure "
-                                       "greenery for the setting, indoors/outdoors and day/night.")]
-Formats = Annotated[str, typer.Option(help="Comma-separated output formats: json, vtt, srt.")]
-Polish = Annotated[bool, typer.Option("--polish", help="Rephrase each sentence with the packaged Gemma 3 270M, "
-                                      "constrained to the words of its facts.")]
-PolishModel = Annotated[Optional[Path], typer.Option("--polish-model", help="Polish with this local transformers "
-                                                     "causal-LM folder instead (implies --polish).")]
-ADModelDir = Annotated[Optional[Path], typer.Option("--model", help="A trained AD model folder (cinescribe train / "
-                                                    "scripts/train_default.py); its ADs are written by the model, "
-                                                    "not constrained to the measured facts.")]
-Shots = Annotated[str, typer.Option(help="Shot-cut detector: transnetv2 (the TransNetV2 network, every frame), "
-                                     "content (colour histograms at --shot-fps) or threshold (fades only).")]
-Asr = Annotated[bool, typer.Option("--asr/--no-asr", help="Recognise the dialogue (Whisper): words, language, "
-                                   "subtitles when none are given; off is faster and counts all speech activity.")]
-AsrModel = Annotated[str, typer.Option(help="Whisper size: base (multilingual, default) or tiny.en (English, ~3x faster).")]
-AsrLanguage = Annotated[str, typer.Option(help="Language of the dialogue (ISO 639-1, e.g. en, fr); default: detected.")]
-Extended = Annotated[bool, typer.Option("--extended", help="Extended AD: where a scene opens with no gap for its AD, "
-                                        "plan a pause of the picture (marked in the JSON; export --formats extended).")]
-ADModelLM = Annotated[Optional[Path], typer.Option("--model-lm", help="The language model folder of --model, if it "
-                                                   "is no longer where the model was trained with it.")]
+FORMATS_HELP = (f"Comma-separated output formats: json (the AD script, always written), {', '.join(UNVOICED)} "
+                "(the voiced ones: cinescribe export).")
 
 
-def _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes, keyframe_selector,
-                     max_side, objects, faces, poses, ocr, polish, polish_model, model, model_lm, cast=None,
-                     shots="transnetv2", setting=True, asr=True, asr_model="base",
-                     asr_language="", extended=False):
-    """The DescribeConfig of the shared options (validated by the pipeline)."""
-    from .describe.pipeline import POLISH_PACKAGED, DescribeConfig
-    from .describe.planner import PlannerConfig
+def _with_describe_options(command):
+    """``command`` with a flag for every :class:`~.describe.options.DescribeOptions` field (after its own
+    parameters, before ``quiet``); it is called with ``options=`` the parsed DescribeOptions."""
+    import functools
+    import inspect
 
-    return DescribeConfig(
-        planner=PlannerConfig(min_gap=min_gap, words_per_second=words_per_second,
-                              speech_margin=speech_margin, max_slot=max_slot),
-        shot_fps=shot_fps, keyframes=keyframes, keyframe_selector=keyframe_selector, max_side=max_side, vad=vad,
-        objects=objects, faces=faces, poses=poses, ocr=ocr, setting=setting,
-        polish=str(polish_model.resolve()) if polish_model else (POLISH_PACKAGED if polish else ""),
-        model=str(model.resolve()) if model else "", model_lm=str(model_lm.resolve()) if model_lm else "",
-        cast=str(cast.resolve()) if cast else "",
-        shots=shots,
-        asr=asr_model if asr else "", asr_language=asr_language, extended=extended,
-    )
+    from .describe.options import DescribeOptions
+
+    fields = DescribeOptions.model_fields
+    own = list(inspect.signature(command, eval_str=True).parameters.values())
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                annotation=Annotated[f.annotation, typer.Option(help=f.description)])
+              for name, f in fields.items()]
+    params = [p for p in own if p.name not in ("options", "quiet")] + shared + [p for p in own if p.name == "quiet"]
+
+    @functools.wraps(command)
+    def run(**kwargs):
+        return command(**{k: v for k, v in kwargs.items() if k not in fields},
+                       options=DescribeOptions.parse({k: kwargs[k] for k in fields}))
+
+    run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
+    return run
+
 
 app = typer.Typer(
     name="cinescribe",
@@ -138,50 +110,26 @@ def _print_result(script, paths: dict[str, Path]) -> None:
 
 
 @app.command()
+@_with_describe_options
 def describe(
     video: Path = typer.Argument(..., help="The video to describe (any container/codec FFmpeg reads)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: a folder named after the video, beside it)."),
     subtitles: Optional[Path] = typer.Option(None, "--subtitles", "-s", help="SRT or WebVTT dialogue subtitles; cues count as dialogue."),
-    min_gap: MinGap = 1.2,
-    words_per_second: WordsPerSecond = 2.5,
-    speech_margin: SpeechMargin = 0.1,
-    max_slot: MaxSlot = 8.0,
-    vad: Vad = "silero",
-    shot_fps: ShotFps = 4.0,
-    keyframes: Keyframes = 3,
-    keyframe_selector: KeyframeSelector = "uniform",
-    max_side: MaxSide = 640,
-    objects: Objects = True,
-    faces: Faces = True,
-    poses: Poses = True,
-    ocr: Ocr = True,
-    setting: Setting = True,
-    formats: Formats = "json,vtt,srt",
-    polish: Polish = False,
-    polish_model: PolishModel = None,
-    model: ADModelDir = None,
-    model_lm: ADModelLM = None,
-    cast: Optional[Path] = typer.Option(None, "--cast", help="The cast: a folder of NAME/photo.jpg, or a JSON file "
-                                        "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo "
-                                        "are called by that name."),
-    shots: Shots = "transnetv2",
-    asr: Asr = True,
-    asr_model: AsrModel = "base",
-    asr_language: AsrLanguage = "",
-    extended: Extended = False,
+    formats: str = typer.Option(",".join(DESCRIBE_DEFAULT), help=FORMATS_HELP),
+    options=None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Write a timed audio-description script for VIDEO (JSON, WebVTT, SRT)."""
     _setup_logging(quiet)
-    from .export.writeout import describe_to_folder
+    from .describe.folder import describe_to_folder
+    from .export.formats import describe_formats
+    from .export.writeout import write_outputs
 
-    cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
-                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, cast, shots, setting, asr=asr, asr_model=asr_model,
-                           asr_language=asr_language, extended=extended)
+    cfg = options.config()
     outdir = out if out is not None else video.with_name(f"{video.stem}-ad")
-    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    script, paths = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg, formats=fmts)
+    fmts = describe_formats(formats)
+    script, path = describe_to_folder(video, outdir, subtitles=subtitles, cfg=cfg)
+    paths = {"json": path, **write_outputs(script, outdir, video.stem, fmts)}
     if not quiet:
         _print_result(script, paths)
 
@@ -193,17 +141,20 @@ def demo(
 ) -> None:
     """Make the bundled demo video (speech + several shots), describe it, voice it and mix a described video."""
     _setup_logging(quiet)
+    from .atomic import check_writable
     from .demo import make_demo_video
-    from .export.writeout import describe_to_folder
+    from .describe.folder import describe_to_folder
+    from .export.formats import DESCRIBE_DEFAULT
     from .export.pipeline import export_script
-    from .export.writeout import check_writable
+    from .export.writeout import write_outputs
 
     check_writable(out)
     video = out / "demo.mp4"
     info = make_demo_video(video)
     logging.getLogger("cinescribe").info(f"demo video: {video} ({info.duration:.1f} s)")
-    script, paths = describe_to_folder(video, out)
-    paths.update(export_script(paths["json"], video=video, formats=("ttml", "wav", "mix", "mp4")))
+    script, path = describe_to_folder(video, out)
+    paths = {"json": path, **write_outputs(script, out, video.stem, DESCRIBE_DEFAULT)}
+    paths.update(export_script(path, video=video, formats=("ttml", "wav", "mix", "mp4")))
     if not quiet:
         _print_result(script, paths)
         console.print(f"[bold]Demo outputs are in {out.resolve()}[/]: watch demo.described.mp4 (second audio "
@@ -252,8 +203,8 @@ def serve(
 def extract(
     video: Path = typer.Argument(..., help="The video whose frame features to extract."),
     encoder: str = typer.Option("pixels", "--encoder", "-e", help="pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE or open_clip-quickgelu:FILE."),
-    fps: float = typer.Option(4.0, callback=_finite, help="Frames per second to sample."),
-    max_side: int = typer.Option(256, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
+    fps: float = typer.Option(FEATURE_FPS, callback=_finite, help="Frames per second to sample."),
+    max_side: int = typer.Option(FEATURE_MAX_SIDE, help="Longest side, in pixels, of the decoded frames the encoder sees (perception: 640, as describe)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: features/ in $CINESCRIBE_CACHE or ~/.cache/cinescribe)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
@@ -268,6 +219,7 @@ def extract(
 
 
 @app.command()
+@_with_describe_options
 def batch(
     source: Path = typer.Argument(..., help="A folder of videos (searched recursively) or a text file of paths, one per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output root: one folder per video, the done markers and batch-report.json."),
@@ -277,39 +229,18 @@ def batch(
     cpus_per_worker: float = typer.Option(1.0, callback=_finite, help="CPUs each worker declares (and its torch threads)."),
     gpus_per_worker: float = typer.Option(0.0, callback=_finite, help="GPUs each worker declares (Ray only)."),
     max_attempts: int = typer.Option(2, help="Attempts per video before it is recorded as failed (bad input: one)."),
-    min_gap: MinGap = 1.2,
-    words_per_second: WordsPerSecond = 2.5,
-    speech_margin: SpeechMargin = 0.1,
-    max_slot: MaxSlot = 8.0,
-    vad: Vad = "silero",
-    shot_fps: ShotFps = 4.0,
-    keyframes: Keyframes = 3,
-    keyframe_selector: KeyframeSelector = "uniform",
-    max_side: MaxSide = 640,
-    objects: Objects = True,
-    faces: Faces = True,
-    poses: Poses = True,
-    ocr: Ocr = True,
-    setting: Setting = True,
-    formats: Formats = "json,vtt,srt",
-    polish: Polish = False,
-    polish_model: PolishModel = None,
-    model: ADModelDir = None,
-    model_lm: ADModelLM = None,
-    asr: Asr = True,
-    asr_model: AsrModel = "base",
-    asr_language: AsrLanguage = "",
-    extended: Extended = False,
+    formats: str = typer.Option(",".join(DESCRIBE_DEFAULT), help=FORMATS_HELP),
     extract: bool = typer.Option(False, "--extract/--no-extract", help="First write each video's frame features "
                                  "into the feature store (as `cinescribe extract`)."),
     encoder: str = typer.Option("pixels", help="Encoder of --extract: pixels, imagenet, perception, hf_clip:FOLDER, open_clip:FILE."),
-    extract_fps: float = typer.Option(4.0, callback=_finite, help="Frames per second sampled by --extract."),
-    extract_max_side: int = typer.Option(256, help="Longest side, in pixels, of the frames --extract encodes."),
+    extract_fps: float = typer.Option(FEATURE_FPS, callback=_finite, help="Frames per second sampled by --extract."),
+    extract_max_side: int = typer.Option(FEATURE_MAX_SIDE, help="Longest side, in pixels, of the frames --extract encodes."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Feature store folder (default: $CINESCRIBE_CACHE or "
                                          "~/.cache/cinescribe/features); a shared folder on a cluster."),
     export_formats: str = typer.Option("", help="Also export each script (as `cinescribe export`): comma-separated "
                                        "ttml, wav, mix, mp4, mkv, vtt, srt (default: none)."),
     voice: str = typer.Option("default", help="TTS voice of the export: default, piper-joe or espeak."),
+    options=None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Describe every video of SOURCE into OUT: resumable (finished videos are skipped), a failed video never stops the batch.
@@ -317,18 +248,16 @@ def batch(
     Exit code 0 when every video is done or skipped, 1 when any failed (see OUT/batch-report.json), 2 for bad batch input.
     """
     _setup_logging(quiet)
+    from .export.formats import describe_formats
     from .scale.batch import BatchOptions
     from .scale.command import batch_command
 
-    cfg = _describe_config(min_gap, words_per_second, speech_margin, max_slot, vad, shot_fps, keyframes,
-                           keyframe_selector, max_side, objects, faces, poses, ocr, polish, polish_model, model,
-                           model_lm, setting=setting, asr=asr, asr_model=asr_model,
-                           asr_language=asr_language, extended=extended)
-    options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers, cpus_per_worker=cpus_per_worker,
-                           gpus_per_worker=gpus_per_worker, max_attempts=max_attempts,
-                           cache=str(cache.resolve()) if cache else None)
-    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    raise typer.Exit(batch_command(source, out, cfg=cfg, formats=fmts, options=options, quiet=quiet, extract=extract,
+    cfg = options.config()
+    batch_options = BatchOptions(backend=backend, ray_address=ray_address, workers=workers,
+                                 cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
+                                 max_attempts=max_attempts, cache=str(cache.resolve()) if cache else None)
+    fmts = describe_formats(formats)
+    raise typer.Exit(batch_command(source, out, cfg=cfg, formats=fmts, options=batch_options, quiet=quiet, extract=extract,
                                    encoder=encoder, extract_fps=extract_fps, extract_max_side=extract_max_side,
                                    export_formats=export_formats, voice=voice))
 
@@ -456,9 +385,9 @@ def classify_predict(
     if attach is not None and (segments is None or len(videos) != 1):
         raise InputError("--attach needs --segments and exactly one video")
     if attach is not None:
-        from .describe.segment_scores import read_script
+        from .describe.document import read_json
 
-        read_script(attach)  # refuse a bad --attach before any work
+        read_json(attach)  # refuse a bad --attach before any work
     from .train.classify import run_predict
 
     doc = run_predict(model, videos, output, segments=segments, ads=ads, cache=cache)

@@ -22,10 +22,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..defaults import WORDS_PER_SECOND
 from ..models.text import build_prompt, distinctive_words, encode_prompts, encode_targets
 from .clips import ClipSequence
 
-WORDS_PER_SECOND = 2.5  # AD speaking rate (DESIGN): the default word budget of a clip per second
 
 
 @dataclass

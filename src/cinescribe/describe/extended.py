@@ -21,10 +21,10 @@ follows the regular slots', so a script planned without pauses is unchanged.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+from ..defaults import word_budget
 from ..timeline import Interval
 from .planner import Slot
 
@@ -84,7 +84,7 @@ def plan_extended(scenes: Sequence[Interval], slots: Sequence[Slot], dialogue: S
         if end - at < MIN_SLOT:
             continue
         index = first + len(planned)
-        budget = int(math.floor(pause_s * words_per_second + 1e-9))
+        budget = word_budget(pause_s, words_per_second)
         picture = Slot(index, t, min(scene.end, t + cfg.window, duration), budget)
         planned.append(ExtendedSlot(Slot(index, round(at, 3), round(end, 3), budget), picture, round(at, 3),
                                     pause_s, f"scene {n} opens with no gap for its AD"))

@@ -35,125 +35,49 @@ import logging
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from .. import __version__
-from ..errors import InputError
 from ..features.analysis_cache import analyse_cached, analysis_caches, lazy_default_analysers
 from ..features.analysers.base import Analyser, FrameAnalysis
 from ..features.analysers.pixels import PixelAnalyser
 from ..features.encoders.pixels import PixelEncoder
-from ..features.keyframes import SELECTORS, select_keyframes
+from ..features.keyframes import select_keyframes
 from ..features.store import FeatureStore
 from ..media.audio import UndecodableAudio, extract_audio
-from ..media.asr import AsrConfig, Transcript, transcribe
+from ..media.asr import Transcript, transcribe
 from ..media.dialogue import dialogue_intervals, heard_speech
 from ..media.fingerprint import fingerprint
 from ..media.framepass import FramePass, FrameSpool, Tap
 from ..media.frames import Frame, sample_frames
 from ..media.probe import MediaInfo, probe
-from ..media.shots import DETECTORS, Scene, group_scenes, make_detector
+from ..media.shots import Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
-from ..media.vad import BACKENDS, detect_speech
+from ..media.vad import detect_speech
 from ..progress import progress_bar
 from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
+from .config import POLISH_PACKAGED, DescribeConfig
 from .extended import mark_extended, plan_extended
 from .facts import slot_facts
 from .heard import down_weight_heard, heard_names, line_before
 from .tracks import track_shots
 from .novelty import NoveltyTracker
 from .journal import SlotJournal
-from .planner import PlannerConfig, plan_slots
+from .planner import plan_slots
 from .script import ADScript, AudioDescription
 from .style import SpeechTime, check_document
 from .writer import write
 
 log = logging.getLogger("cinescribe.describe")
 AUDIO_RATE = 16000
-POLISH_PACKAGED = "gemma3-270m"
 LEARNED_REASON = ("written by the AD model from the key frames' perception vectors, "
                   "not constrained to the measured facts")
 TRACKING_ANALYSERS = ("human",)  # the analysers run on every tracking frame (people, objects, hands)
-
-
-@dataclass(frozen=True)
-class DescribeConfig:
-    """Everything that changes what ``describe`` writes; printed into the JSON output."""
-
-    planner: PlannerConfig = field(default_factory=PlannerConfig)
-    shot_fps: float = 4.0
-    keyframes: int = 3
-    track_fps: float = 2.0
-    track_frames: int = 16
-    max_side: int = 640
-    vad: str = "silero"
-    novelty_window: int = 3
-    objects: bool = True
-    faces: bool = True
-    poses: bool = True  # body poses and hands
-    ocr: bool = True
-    setting: bool = True
-    keyframe_selector: str = "uniform"
-    polish: str = ""
-    model: str = ""
-    model_lm: str = ""
-    cast: str = ""
-    shots: str = "transnetv2"
-    asr: str = "base"
-    asr_language: str = ""
-    extended: bool = False
-
-    @property
-    def asr_config(self) -> AsrConfig:
-        return AsrConfig(model=self.asr, language=self.asr_language)
-
-    def validate(self) -> None:
-        self.planner.validate()
-        if not 0.5 <= self.shot_fps <= 30:
-            raise InputError(f"--shot-fps must be between 0.5 and 30 (got {self.shot_fps})")
-        if not 0.5 <= self.track_fps <= self.shot_fps:
-            raise InputError(f"track_fps must be between 0.5 and shot_fps ({self.shot_fps}) (got {self.track_fps})")
-        if not 2 <= self.track_frames <= 64:
-            raise InputError(f"track_frames must be between 2 and 64 (got {self.track_frames})")
-        if not 1 <= self.keyframes <= 16:
-            raise InputError(f"--keyframes must be between 1 and 16 (got {self.keyframes})")
-        if not 64 <= self.max_side <= 4096:
-            raise InputError(f"--max-side must be between 64 and 4096 (got {self.max_side})")
-        if self.novelty_window < 0:
-            raise InputError(f"--novelty-window must be zero or more (got {self.novelty_window})")
-        if self.polish and self.polish != POLISH_PACKAGED and not Path(self.polish).is_dir():
-            raise InputError(f"--polish-model {self.polish}: no such folder; give a transformers causal-LM folder")
-        if self.model and self.polish:
-            raise InputError("--model and --polish both write the ADs' text; choose one")
-        if self.model_lm and not self.model:
-            raise InputError("--model-lm is the language model of an AD model: give --model too")
-        if self.model:
-            if not Path(self.model).is_dir():
-                raise InputError(f"--model {self.model}: no such folder; give a trained AD model folder "
-                                 "(cinescribe train writes <output_dir>/model)")
-            from .learned import check_model
-
-            check_model(self.model, self.model_lm)
-        if self.keyframe_selector not in SELECTORS:
-            raise InputError(f"unknown --keyframe-selector {self.keyframe_selector!r}; "
-                             f"choose one of: {', '.join(SELECTORS)}")
-        if self.cast:
-            from .cast import read_cast
-
-            read_cast(self.cast)
-        if self.shots not in DETECTORS:
-            raise InputError(f"unknown --shots {self.shots!r}; choose one of: {', '.join(sorted(DETECTORS))}")
-        if self.asr:
-            self.asr_config.validate()
-        elif self.asr_language:
-            raise InputError("--asr-language needs speech recognition; drop --no-asr")
-        if self.vad not in BACKENDS:
-            raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
 
 
 def _package_version(name: str) -> str:

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..defaults import WORDS_PER_SECOND, word_budget
 from ..errors import InputError, show_number
 from ..timeline import Interval, complement
 
@@ -31,7 +32,7 @@ class PlannerConfig:
     """Tunable rules of the planner; see the module docstring."""
 
     min_gap: float = 1.2
-    words_per_second: float = 2.5
+    words_per_second: float = WORDS_PER_SECOND
     speech_margin: float = 0.1
     max_slot: float = 8.0
 
@@ -110,5 +111,5 @@ def plan_slots(
     for i, span in enumerate(spans):
         start = math.ceil(span.start * 1000 - 1e-6) / 1000  # milliseconds, rounded inwards
         end = math.floor(span.end * 1000 + 1e-6) / 1000
-        slots.append(Slot(i, start, end, int(math.floor((end - start) * cfg.words_per_second + 1e-9))))
+        slots.append(Slot(i, start, end, word_budget(end - start, cfg.words_per_second)))
     return slots

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..atomic import read_json, write_json
 from ..errors import InputError
-from .script import SCHEMA as SCRIPT_SCHEMA
+from .document import json_path, read_json as read_document
 
 TRACK_SCHEMA = "cinescribe.score-track/1"
 
@@ -47,18 +47,11 @@ def read_track(path: str | Path) -> dict[str, Any]:
     return check_track(read_json(path, "score track; write one with cinescribe classify predict --segments"), str(path))
 
 
-def read_script(script_path: str | Path) -> dict[str, Any]:
-    """The AD script JSON at ``script_path``, or a one-line :class:`InputError`."""
-    doc = read_json(script_path, "AD script; give the *.ad.json written by cinescribe describe")
-    if not isinstance(doc, dict) or doc.get("schema") != SCRIPT_SCHEMA:
-        raise InputError(f"{script_path} is not a cinescribe AD script (schema {SCRIPT_SCHEMA})")
-    return doc
-
-
 def attach_track(script_path: str | Path, track: dict[str, Any]) -> Path:
-    """Add ``track`` to the AD script at ``script_path`` (atomically) and return the path."""
+    """Add ``track`` to the AD script at ``script_path`` (or the one in that folder), atomically; return its path."""
     check_track(track)
-    doc = read_script(script_path)
+    path = json_path(script_path)
+    doc = read_document(path)
     tracks = [t for t in doc.get("tracks", []) if isinstance(t, dict) and t.get("name") != track["name"]]
     doc["tracks"] = tracks + [track]
-    return write_json(script_path, doc)
+    return write_json(path, doc)

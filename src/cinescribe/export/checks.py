@@ -29,9 +29,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..defaults import WORDS_PER_SECOND, word_budget as budget_of
+
 MAX_CHARS = 500
 MIN_DURATION = 0.5
-DEFAULT_WPS = 2.5
+DEFAULT_WPS = WORDS_PER_SECOND
 SLACK = 1e-3  # seconds an AD may end after the video (durations are rounded to the millisecond)
 REFUSED_BY_EXPORT = frozenset({"length", "timing", "overlap", "duplicate"})
 
@@ -55,7 +57,7 @@ def words_per_second(doc: dict[str, Any]) -> float:
 
 def word_budget(doc: dict[str, Any], start: float, end: float) -> int:
     """How many words fit between ``start`` and ``end`` at the script's rate."""
-    return int(math.floor(max(0.0, end - start) * words_per_second(doc) + 1e-9))
+    return budget_of(end - start, words_per_second(doc))
 
 
 def _fmt(t: float) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..progress import console
 from .mix import MixConfig
-from .pipeline import ExportConfig, export_script, parse_formats
+from .formats import parse_formats
+from .pipeline import ExportConfig, export_script
 from .tts import FitConfig
 
 

@@ -1,20 +1,6 @@
 """``export``: an AD-script JSON in, the files people read, hear and watch out.
 
-Formats (``<stem>`` is the JSON's name without ``.ad.json``):
-
-============  ===================================  ======================================================================
-``vtt``       ``<stem>.ad.vtt``                    WebVTT for ``<track kind="descriptions">``
-``srt``       ``<stem>.ad.srt``                    SubRip
-``ttml``      ``<stem>.ad.ttml``                   DAPT TTML with ducking (``tta:gain``) and ``tta:speak``/``tta:pan``
-``wav``       ``<stem>.ad.wav``                    the AD-only track (voice alone, silence between ADs)
-``mix``       ``<stem>.ad.mix.wav``                programme sound ducked under the ADs, ADs mixed in
-``mp4``       ``<stem>.described.mp4``             the video (copied) + original audio + the mix as the AD track
-``mkv``       ``<stem>.described.mkv``             the same in Matroska
-``extended``  ``<stem>.described.extended.mp4``    the picture held during each extended AD's pause (:mod:`.extended`)
-``txt``       ``<stem>.transcript.txt``            text alternative: dialogue and ADs in time order (:mod:`.transcript`)
-``html``      ``<stem>.transcript.html``           the same as an accessible HTML page
-============  ===================================  ======================================================================
-
+The formats, their file names and what each needs are :data:`.formats.FORMATS`.
 Every run also writes ``<stem>.ad.export.json``: the voice, the settings, how each AD was
 fitted (:mod:`.tts`), the problems :mod:`.checks` found, the mix report and the files written.
 The ADs marked ``extended`` are spoken only in ``extended`` (and listed, with their pauses, in the
@@ -34,40 +20,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..atomic import write_json, write_text
+from ..atomic import check_writable, write_json, write_text
+from ..describe.document import find_video, json_path, read_json, script_from_dict, stem_of
 from ..describe.script import ADScript
 from ..errors import InputError
 from ..media.probe import probe
 from .checks import REFUSED_BY_EXPORT, Problem, check_script as check_problems
 from .extended import regular_script, write_extended_video
-from .document import find_video, json_path, read_json, script_from_dict, stem_of
+from .formats import FORMATS, UNVOICED, parse_formats
 from .mix import MixConfig, leave_room_for_ramps, render
 from .mux import check_language, mux_described
-from .srt import to_srt
-from .transcript import to_transcript_html, to_transcript_txt
 from .ttml import to_ttml
 from .tts import FitConfig, speak_script
 from .voices import load_voice
-from .webvtt import to_webvtt
-from .writeout import check_writable
+from .writeout import TEXTS
 
 log = logging.getLogger("cinescribe.export")
-
-NAMES = {
-    "vtt": "{stem}.ad.vtt",
-    "srt": "{stem}.ad.srt",
-    "ttml": "{stem}.ad.ttml",
-    "wav": "{stem}.ad.wav",
-    "mix": "{stem}.ad.mix.wav",
-    "mp4": "{stem}.described.mp4",
-    "mkv": "{stem}.described.mkv",
-    "extended": "{stem}.described.extended.mp4",
-    "txt": "{stem}.transcript.txt",
-    "html": "{stem}.transcript.html",
-}
-EXPORT_FORMATS = tuple(NAMES)
-VOICED = ("wav", "mix", "mp4", "mkv", "extended")
-NEEDS_VIDEO = ("mix", "mp4", "mkv", "extended")
 
 
 @dataclass(frozen=True)
@@ -85,21 +53,10 @@ class ExportConfig:
         check_language(self.language)
 
 
-def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
-    """``"vtt,srt"`` -> ``("vtt", "srt")``, checked against :data:`EXPORT_FORMATS`."""
-    items = [f.strip().lower() for f in (text.split(",") if isinstance(text, str) else text) if f.strip()]
-    unknown = [f for f in items if f not in NAMES]
-    if unknown:
-        raise InputError(f"unknown export format {unknown[0]!r}; choose from {', '.join(EXPORT_FORMATS)}")
-    if not items:
-        raise InputError(f"no export format given; choose from {', '.join(EXPORT_FORMATS)}")
-    return tuple(dict.fromkeys(items))
-
-
 def _video(script: ADScript, source: Path, video: str | Path | None, formats: Sequence[str]) -> Path | None:
-    if video is None and not any(f in NEEDS_VIDEO for f in formats):
+    if video is None and not any(FORMATS[f].needs_video for f in formats):
         return None
-    needs = ", ".join(f for f in formats if f in NEEDS_VIDEO)
+    needs = ", ".join(f for f in formats if FORMATS[f].needs_video)
     return find_video(script, source, video, f"formats {needs} need" if needs else "--video must be")
 
 
@@ -139,8 +96,8 @@ def export_script(
     for p in problems:
         log.warning(f"{path.name}: AD {p.index}: {p.message}")
     stem = stem_of(path)
-    paths = {f: out / NAMES[f].format(stem=stem) for f in formats}
-    voiced = any(f in VOICED for f in formats)
+    paths = {f: out / FORMATS[f].path_name(stem) for f in formats}
+    voiced = any(FORMATS[f].voiced for f in formats)
     has_audio = bool(programme is not None and probe(programme, check_end=False).has_audio)
 
     spoken = None
@@ -155,12 +112,10 @@ def export_script(
                 log.warning(f"AD {s.index} at {s.start:.2f} s does not fit its {s.window:.2f} s at rate "
                             f"{cfg.fit.max_rate}: {s.status}" + (f" to {s.spoken_text!r}" if s.spoken_text else
                                                                   "; shorten it in the review page"))
-    texts = {"vtt": lambda: to_webvtt(script), "srt": lambda: to_srt(script),
-             "ttml": lambda: to_ttml(script, spoken, cfg.mix, language=_bcp47(cfg.language)),
-             "txt": lambda: to_transcript_txt(script), "html": lambda: to_transcript_html(script)}
-    for fmt in ("vtt", "srt", "ttml", "txt", "html"):
+    for fmt in UNVOICED:
         if fmt in paths:
-            write_text(paths[fmt], texts[fmt]())
+            write_text(paths[fmt], to_ttml(script, spoken, cfg.mix, language=_bcp47(cfg.language)) if fmt == "ttml"
+                       else TEXTS[fmt](script))
     mix_report = extended_report = None
     if "extended" in paths:
         extended_report = write_extended_video(script, programme, paths["extended"], voice, cfg.fit, cfg.mix,

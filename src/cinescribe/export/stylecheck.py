@@ -15,7 +15,7 @@ from typing import Any
 
 from ..describe.style import SpeechTime, check_document
 from ..errors import InputError, MissingDependencyError
-from .document import json_path, read_json, script_from_dict
+from ..describe.document import json_path, read_json, script_from_dict
 from .voices import load_voice
 
 log = logging.getLogger("cinescribe.export")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..defaults import FEATURE_FPS, FEATURE_MAX_SIDE
 from .encoders import load_encoder
 from .store import FeatureStore
 
 
-def run_extract(video: str | os.PathLike[str], *, encoder: str = "pixels", fps: float = 4.0, max_side: int = 256,
+def run_extract(video: str | os.PathLike[str], *, encoder: str = "pixels", fps: float = FEATURE_FPS, max_side: int = FEATURE_MAX_SIDE,
                 cache: str | os.PathLike[str] | None = None) -> dict:
     """Extract (or reuse) ``video``'s features; return a summary of the store entry.
 

@@ -39,6 +39,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_path, write_json
 from ..cache import cache_root
+from ..defaults import FEATURE_FPS, FEATURE_MAX_SIDE
 from ..errors import InputError
 from ..media.fingerprint import fingerprint
 from ..media.frames import sample_frames
@@ -160,8 +161,8 @@ class FeatureStore:
         return FeatureEntry(folder, manifest) if manifest and manifest.get("complete") else None
 
     # -- writing ---------------------------------------------------------------------
-    def extract(self, video: str | os.PathLike[str], encoder: FrameEncoder, *, fps: float = 4.0,
-                max_side: int = 256) -> FeatureEntry:
+    def extract(self, video: str | os.PathLike[str], encoder: FrameEncoder, *, fps: float = FEATURE_FPS,
+                max_side: int = FEATURE_MAX_SIDE) -> FeatureEntry:
         """Embed the frames of ``video`` sampled at ``fps`` (resuming or reusing what is stored)."""
         if not (0 < fps <= 60):
             raise InputError(f"--fps must be between 0 and 60 frames per second (got {fps})")

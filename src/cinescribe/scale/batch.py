@@ -24,8 +24,9 @@ from typing import Sequence
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..describe.pipeline import DescribeConfig
+from ..atomic import check_writable
 from ..errors import InputError
-from ..export.writeout import FORMATS, check_writable
+from ..export.formats import DESCRIBE_DEFAULT, describe_formats
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path
 from ..progress import console, progress_bar
@@ -72,7 +73,7 @@ def run_batch(
     root: str | Path,
     *,
     cfg: DescribeConfig = DescribeConfig(),
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DESCRIBE_DEFAULT,
     stages: Sequence[Stage] = DEFAULT_STAGES,
     options: BatchOptions = BatchOptions(),
     show_progress: bool = True,
@@ -84,14 +85,8 @@ def run_batch(
     """
     options.validate()
     cfg.validate()
-    formats = tuple(formats)
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise InputError(f"unknown output format {unknown[0]!r}; choose from {', '.join(FORMATS)}" if unknown
-                         else f"no output format given; choose from {', '.join(FORMATS)}")
+    formats = describe_formats(formats)
     stages = tuple(stages)
-    if any(s.name == "export" for s in stages) and "json" not in formats:
-        raise InputError("--export-formats needs the JSON script: add json to --formats")
     check_address(options.ray_address)
     videos = find_videos(source)
     out = Path(root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from ..defaults import FEATURE_FPS, FEATURE_MAX_SIDE
 from ..describe.pipeline import DescribeConfig
 from ..export.pipeline import ExportConfig
 from ..progress import console
@@ -16,8 +17,8 @@ EXIT_SOME_FAILED = 1
 
 
 def batch_command(source: Path, out: Path, *, cfg: DescribeConfig, formats: Sequence[str], options: BatchOptions,
-                  quiet: bool, extract: bool = False, encoder: str = "pixels", extract_fps: float = 4.0,
-                  extract_max_side: int = 256, export_formats: str = "", voice: str = "default") -> int:
+                  quiet: bool, extract: bool = False, encoder: str = "pixels", extract_fps: float = FEATURE_FPS,
+                  extract_max_side: int = FEATURE_MAX_SIDE, export_formats: str = "", voice: str = "default") -> int:
     """Run the (extract ->) describe (-> export) batch; print its table unless ``quiet``; 0 if no video failed, else 1."""
     stages: list[Stage] = [extract_stage(encoder, extract_fps, extract_max_side)] if extract else []
     stages.append(DESCRIBE)

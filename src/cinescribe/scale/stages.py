@@ -18,12 +18,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
+from ..defaults import FEATURE_FPS, FEATURE_MAX_SIDE
+from ..describe.folder import describe_to_folder
 from ..describe.pipeline import DescribeConfig, TextModels
-from ..export.writeout import describe_to_folder
 from ..errors import InputError
-from ..export.pipeline import ExportConfig, export_script, parse_formats
+from ..export.formats import parse_formats
+from ..export.pipeline import ExportConfig, export_script
 from ..export.voices import VOICES
 from ..features.analysers.base import Analyser
+from ..export.writeout import write_outputs
 from ..features.encoders import FrameEncoder, parse_spec
 from ..features.store import MANIFEST, FeatureStore
 from .jobs import Job
@@ -60,7 +63,7 @@ def extract(job: Job, ctx: StageContext, *, encoder: str, fps: float, max_side: 
     return {"features": entry.folder / MANIFEST}
 
 
-def extract_stage(encoder: str = "pixels", fps: float = 4.0, max_side: int = 256) -> Stage:
+def extract_stage(encoder: str = "pixels", fps: float = FEATURE_FPS, max_side: int = FEATURE_MAX_SIDE) -> Stage:
     """The ``extract`` stage (the encoder spec is checked now: InputError for an unknown one)."""
     parse_spec(encoder)
     if not 0 < fps <= 60:
@@ -72,11 +75,12 @@ def extract_stage(encoder: str = "pixels", fps: float = 4.0, max_side: int = 256
 
 
 def describe(job: Job, ctx: StageContext) -> dict[str, Path]:
-    """``describe_to_folder`` with the worker's models (loaded once per worker, not per video) and store."""
-    script, paths = describe_to_folder(job.video, job.outdir, cfg=ctx.cfg, formats=ctx.formats,
-                                       analysers=ctx.analysers(), store=ctx.store(), text_models=ctx.text_models())
+    """``describe_to_folder`` with the worker's models (loaded once per worker, not per video) and store,
+    then the formats that need no voice."""
+    script, path = describe_to_folder(job.video, job.outdir, cfg=ctx.cfg, analysers=ctx.analysers(),
+                                      store=ctx.store(), text_models=ctx.text_models())
     ctx.video_seconds = float(script.video["duration"])
-    return paths
+    return {"json": path, **write_outputs(script, Path(job.outdir), Path(job.video).stem, ctx.formats)}
 
 
 def export(job: Job, ctx: StageContext, *, formats: tuple[str, ...], cfg: ExportConfig) -> dict[str, Path]:

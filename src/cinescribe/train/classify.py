@@ -31,6 +31,7 @@ import torch
 
 from ..atomic import write_json
 from ..data.labels import Labels, video_key
+from ..defaults import FEATURE_FPS, FEATURE_MAX_SIDE
 from ..errors import InputError
 from ..features.encoders import load_encoder
 from ..features.store import FeatureStore
@@ -57,8 +58,8 @@ class ClassifyConfig:
     streams: tuple = STREAMS
     encoder: str = "pixels"
     image_fps: float = 1.0
-    motion_fps: float = 4.0
-    max_side: int = 256
+    motion_fps: float = FEATURE_FPS
+    max_side: int = FEATURE_MAX_SIDE
     max_steps: int = 64
     epochs: int = 40
     batch_size: int = 16

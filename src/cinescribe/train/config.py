@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.config import DataConfig
+from ..defaults import WORDS_PER_SECOND
 from ..errors import InputError
 from ..models.config import config_from_dict
 
@@ -124,7 +125,7 @@ class TrainConfig:
     validation_batches: int = 0
     previous_ads: int = 0
     use_cast: bool = True
-    words_per_second: float = 2.5
+    words_per_second: float = WORDS_PER_SECOND
     device: str = "auto"
 
     def __post_init__(self) -> None:

@@ -17,7 +17,7 @@ from ...atomic import write_json
 from ...describe.characters import rename_character
 from ...errors import InputError
 from ...media.frames import sample_frames
-from ..document import read_json, script_from_dict
+from ...describe.document import read_json, script_from_dict
 from .edits import StaleRevision, keep_backups, revision
 
 THUMB_SIDE = 96

@@ -34,7 +34,7 @@ from typing import Any
 from ...atomic import atomic_path, write_json
 from ...errors import InputError
 from ..checks import DEFAULT_WPS, MAX_CHARS, MIN_DURATION, check_description, word_budget, words_per_second
-from ..document import read_json, script_from_dict
+from ...describe.document import read_json, script_from_dict
 from .desk import choose_candidate, restyle
 
 __all__ = ["BACKUPS", "DEFAULT_WPS", "MAX_CHARS", "MIN_DURATION", "Edit", "StaleRevision", "apply_edits", "check_edit",

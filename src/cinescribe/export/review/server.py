@@ -45,8 +45,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ...errors import CinescribeError, InputError, WriteError
-from ..document import find_video, json_path, read_json, script_from_dict, stem_of
-from ..pipeline import NAMES, ExportConfig, export_script, parse_formats
+from ...describe.document import find_video, json_path, read_json, script_from_dict, stem_of
+from ..formats import FORMATS, parse_formats
+from ..pipeline import ExportConfig, export_script
 from ..webvtt import to_webvtt
 from .characters import rename, thumbnail
 from .desk import edit_findings, frame_jpeg, restyle
@@ -79,7 +80,7 @@ class Review:
         self.frames: dict[float, bytes] = {}  # key-frame thumbnails by time
 
     def output(self, fmt: str) -> Path:
-        return self.path.parent / NAMES[fmt].format(stem=self.stem)
+        return self.path.parent / FORMATS[fmt].path_name(self.stem)
 
     def state(self) -> dict[str, Any]:
         with self.lock:

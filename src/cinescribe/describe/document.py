@@ -1,10 +1,12 @@
-"""Read a ``describe`` JSON back: :func:`load_script` -> :class:`ADScript`, with clear errors.
+"""The AD-script document on disk: the one reader (:func:`read_json`, :func:`load_script`) and writer
+(:func:`write_script`) of the ``.ad.json`` that ``describe`` writes.
 
-The exporters and the review page start from the JSON that ``describe`` wrote (and a
-reviewer may have edited).  A file that is not JSON, not an AD script, or has a wrong
-field is an :class:`InputError` naming the file and the field; nothing is written.
-:func:`check_video` proves that a video is the one the script was made from (same
-fingerprint, see :mod:`cinescribe.media.fingerprint`).
+The exporters, the review page, ``classify predict --attach`` and ``describe`` itself (keeping a
+script's score tracks) read the JSON through here (a reviewer may have edited it).  A file that
+is not JSON, not an AD script, or has a wrong field is an :class:`InputError` naming the file and
+the field; nothing is written.  :func:`check_video` proves that a video is the one the script was
+made from (same fingerprint, see :mod:`cinescribe.media.fingerprint`).  The document's JSON Schema
+is :mod:`.schema`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..describe.planner import Slot
-from ..describe.script import SCHEMA, ADScript, AudioDescription
+from ..atomic import write_json
 from ..errors import InputError, show_number
 from ..media.asr import Transcript
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path
 from ..timeline import Interval
+from .planner import Slot
+from .script import SCHEMA, ADScript, AudioDescription
 
 JSON_SUFFIX = ".ad.json"
 
@@ -106,6 +109,26 @@ def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript
 def load_script(path: str | Path) -> ADScript:
     """Read and check the AD script at ``path``."""
     return script_from_dict(read_json(path), str(path))
+
+
+def kept_tracks(path: Path, fingerprint_: str | None) -> list[dict[str, Any]]:
+    """The score tracks (``classify predict --attach``) of the AD script at ``path`` when it is
+    one of the same video: they measure the video, not its ADs, so a new script keeps them."""
+    try:
+        old = read_json(path)
+    except InputError:
+        return []
+    if not isinstance(old.get("video"), dict) or old["video"].get("fingerprint") != fingerprint_:
+        return []
+    return [t for t in old.get("tracks", []) if isinstance(t, dict)]
+
+
+def write_script(script: ADScript, path: str | Path) -> Path:
+    """Write ``script`` to ``path`` atomically; a script that replaces one of the same video keeps its
+    score tracks (:func:`kept_tracks`)."""
+    doc = script.to_dict()
+    tracks = kept_tracks(Path(path), script.video.get("fingerprint"))
+    return write_json(path, {**doc, "tracks": tracks} if tracks else doc)
 
 
 def json_path(path: str | Path) -> Path:
