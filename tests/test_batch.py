@@ -123,6 +123,7 @@ def test_backend_choice_without_ray(monkeypatch):
         BatchOptions(max_attempts=0).validate()
 
 
+@pytest.mark.slow
 def test_batch_mixed_library_then_resume_then_new_config(tmp_path, clips, monkeypatch):
     lib = make_library(tmp_path, clips)
     shutil.copy(clips[0], lib / "renamed-copy-of-a.mp4")
@@ -186,6 +187,7 @@ def unreliable(job, ctx):
     return DESCRIBE.run(job, ctx)
 
 
+@pytest.mark.slow
 def test_retries_worker_deaths_and_permanent_failures(tmp_path, clips):
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -219,6 +221,7 @@ def dies_while_reporting(job, ctx):
     return {}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_a_worker_killed_mid_write_does_not_stall_the_others(tmp_path, clips):
     lib = tmp_path / "lib"
@@ -272,6 +275,7 @@ def test_cli_exit_code_2_for_bad_batch_input(tmp_path):
         assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_kill_and_resume(tmp_path, clips):
     lib = make_library(tmp_path, clips, broken=False)
     shutil.copy(clips[2], lib / "c.mp4")

@@ -34,6 +34,7 @@ def dies_once(job, ctx):
     return DESCRIBE.run(job, ctx)
 
 
+@pytest.mark.slow
 def test_ray_batch_survives_a_dead_actor_and_matches_describe(tmp_path, tmp_media, capfd):
     lib = tmp_path / "lib"
     lib.mkdir()

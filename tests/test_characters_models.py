@@ -44,6 +44,7 @@ def test_faceres_gives_a_unit_identity_vector_that_tells_people_apart(analyser):
     assert face.torso_rgb is not None and face.torso_rgb[0] > face.torso_rgb[2]  # her orange suit: red over blue
 
 
+@pytest.mark.slow
 def test_describe_keeps_a_returning_character_and_names_the_cast(tmp_path, analyser):
     video = tmp_path / "people.mp4"
     truth = make_face_video(video, shot_plan(["astronaut", "hopper", "astronaut", "cameraman"], 3.0), size=(480, 270))

@@ -179,6 +179,7 @@ def labelled(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_classify_train_predict_evaluate_and_attach(labelled, tmp_path):
     cache = tmp_path / "cache"
     model = tmp_path / "model"

@@ -93,6 +93,7 @@ def test_bad_options(tmp_path, speech_video, args):
     assert_no_output(out)
 
 
+@pytest.mark.slow
 def test_video_without_audio_is_described_whole_with_a_warning(tmp_path, silent_video):
     out = tmp_path / "out"
     proc = run("describe", silent_video.path, "-o", out, "-q", *PIXELS_ONLY)

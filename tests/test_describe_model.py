@@ -60,6 +60,7 @@ def check_script(script, folder: Path, duration: float) -> None:
     assert script.config["model"] == str(folder) and not script.config["polish"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_describe_with_a_model(speech_video, model_dirs, tmp_path, variant):
     folder = model_dirs[variant]
@@ -76,6 +77,7 @@ def test_describe_with_a_model(speech_video, model_dirs, tmp_path, variant):
     assert [d.to_dict() for d in again.descriptions] == [d.to_dict() for d in script.descriptions]
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_the_same_context(speech_video, model_dirs, tmp_path):
     cfg = replace(PIXELS_ONLY, model=str(model_dirs["scene+ema"]))
     reference, _ = describe_files(speech_video.path, tmp_path / "ref", cfg=cfg, analysers=[FakeCatDetector()])
@@ -167,6 +169,7 @@ def test_training_settings_come_from_the_run(tmp_path, model_dirs):
     assert (writer.clips, writer.previous, writer.memory) == (5, 2, 6)
 
 
+@pytest.mark.slow
 def test_text_models_load_the_ad_model_once_for_many_videos(speech_video, model_dirs, tmp_path, monkeypatch):
     from cinescribe.describe.pipeline import TextModels
 

@@ -69,6 +69,7 @@ def test_unknown_keyframe_selector_is_an_input_error(speech_video):
         describe_video(speech_video.path, cfg=DescribeConfig(keyframe_selector="best"), analysers=[])
 
 
+@pytest.mark.slow
 def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):
     script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[])
     slots = [d.slot for d in script.descriptions]
@@ -104,6 +105,7 @@ def test_every_word_traces_to_a_fact(speech_video, tmp_path):
     assert set(doc["timings_s"]) == {"probe", "dialogue", "shots", "load_models", "slots"}
 
 
+@pytest.mark.slow
 def test_repeated_cat_is_not_reintroduced(speech_video):
     script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
     texts = [d.text for d in script.spoken]
@@ -111,6 +113,7 @@ def test_repeated_cat_is_not_reintroduced(speech_video):
     assert all("a cat" not in t.lower() for t in texts[1:]), texts
 
 
+@pytest.mark.slow
 def test_subtitles_count_as_dialogue(speech_video, tmp_path):
     subs = tmp_path / "subs.srt"
     subs.write_text("1\n00:00:02,000 --> 00:00:04,000\nA subtitle line\n")
@@ -120,6 +123,7 @@ def test_subtitles_count_as_dialogue(speech_video, tmp_path):
         assert d.slot.end <= 2.0 or d.slot.start >= 4.0
 
 
+@pytest.mark.slow
 def test_custom_budget_rate(speech_video):
     cfg = DescribeConfig(planner=PlannerConfig(words_per_second=1.0), objects=False, faces=False, poses=False, ocr=False, setting=False)
     script = describe_video(speech_video.path, cfg=cfg, analysers=[])
@@ -162,6 +166,7 @@ def test_interrupted_run_resumes_without_redoing_slots(speech_video, tmp_path):
     assert resumed.models["objects"] == "test/fake-cat"
 
 
+@pytest.mark.slow
 def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
@@ -172,6 +177,7 @@ def test_journal_of_another_configuration_is_ignored(speech_video, tmp_path):
     assert counting.frames == sum(len(d.keyframes) for d in script.descriptions)
 
 
+@pytest.mark.slow
 def test_a_new_script_keeps_the_score_tracks_of_the_same_video(speech_video, fade_video, tmp_path):
     from cinescribe.describe.segment_scores import TRACK_SCHEMA, attach_track
 
@@ -209,6 +215,7 @@ class FakeWalker:
         pass
 
 
+@pytest.mark.slow
 def test_tracked_people_and_their_walk_reach_the_script(speech_video):
     walker = FakeWalker()
     script = describe_video(speech_video.path, cfg=PIXELS_ONLY, analysers=[walker])

@@ -38,6 +38,7 @@ def corrupt_audio_video(tmp_path):
     return video
 
 
+@pytest.mark.slow
 def test_undecodable_audio_is_one_warning(tmp_path):
     video = corrupt_audio_video(tmp_path)
     with pytest.raises(UndecodableAudio, match="audio track cannot be decoded"):
@@ -60,6 +61,7 @@ def test_unknown_language_is_refused_before_any_output(tmp_media, tmp_path):
         assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_legacy_subtitles_warn_and_replace_the_recognised_ones(tmp_media, tmp_path):
     info = tmp_media("subs.mp4", speech=[(0.3, "Where is the café?")], duration=3.0)
     subs = tmp_path / "subs.srt"

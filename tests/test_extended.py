@@ -97,6 +97,7 @@ def described(tmp_media, tmp_path_factory):
     return info, plain, ext, paths
 
 
+@pytest.mark.slow
 def test_describe_extended_marks_the_pause_and_leaves_the_rest(described):
     info, plain, ext, paths = described
     marked = [d for d in ext.descriptions if d.extended]
@@ -110,6 +111,7 @@ def test_describe_extended_marks_the_pause_and_leaves_the_rest(described):
     assert "extended" not in json.dumps([x for x in doc["descriptions"] if not x.get("extended")])
 
 
+@pytest.mark.slow
 def test_export_extended_video_and_marked_cues(described, tmp_path):
     info, plain, ext, paths = described
     doc = json.loads(paths["json"].read_text())
@@ -139,6 +141,7 @@ def test_export_extended_video_and_marked_cues(described, tmp_path):
     assert d.slot.index not in [s["index"] for s in report["speech"]]
 
 
+@pytest.mark.slow
 def test_extended_export_without_pauses_is_refused(described, tmp_path):
     info, plain, ext, paths = described
     source = write_json(tmp_path / "plain.ad.json", plain.to_dict())

@@ -358,6 +358,7 @@ def test_utf8_with_bom_needs_no_warning_and_cp1252_subtitles_are_detected(tmp_pa
 
 # 8. small things ------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_truncated_video_warns_once(speech_video, tmp_path):
     data = Path(speech_video.path).read_bytes()
     video = tmp_path / "half.mp4"

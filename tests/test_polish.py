@@ -268,6 +268,7 @@ def test_missing_dependencies_say_how_to_install(monkeypatch, tmp_path):
         Polisher.from_package(tmp_path)
 
 
+@pytest.mark.slow
 def test_describe_records_the_polish_of_every_slot(tiny_dir, speech_video, tmp_path):
     import json
 

@@ -257,6 +257,7 @@ def test_lazy_analyser_loads_only_when_a_frame_is_missing(tmp_path):
         wrong.analyse(image, [FrameAnalysis(t=0.0)])
 
 
+@pytest.mark.slow
 def test_describe_reuses_cached_perception_results(speech_video, tmp_path):
     from cinescribe.describe.pipeline import DescribeConfig, describe_video
 
