@@ -17,6 +17,7 @@ from cinescribe.errors import InputError
 from conftest import describe_files
 from cinescribe.features.analysers.base import Detection, FrameAnalysis
 from cinescribe.models import create_model
+from cinescribe.models.inference import InferenceConfig
 from test_describe_cli import assert_one_line_error, run
 from test_describe_pipeline import FakeCatDetector, Interrupt, InterruptingDetector
 
@@ -160,13 +161,16 @@ def test_fit_words_cuts_at_a_word_boundary():
     assert fit_words("The dark, a shadow falls.", 3) == "The dark"
 
 
-def test_training_settings_come_from_the_run(tmp_path, model_dirs):
-    run_dir = tmp_path / "run"
-    shutil.copytree(model_dirs["baseline"], run_dir / "checkpoints" / "step-00000010" / "model")
-    (run_dir / "config.json").write_text(json.dumps(
-        {"config": {"stage": "stage2", "data": {"sequence_length": 5}, "previous_ads": 2}}))
-    writer = LearnedWriter.load(run_dir / "checkpoints" / "step-00000010" / "model")
+def test_inference_settings_travel_with_the_model(tmp_path, model_dirs, caplog):
+    moved = shutil.copytree(model_dirs["baseline"], tmp_path / "elsewhere" / "model")
+    InferenceConfig(5, 2).save(moved)
+    writer = LearnedWriter.load(moved)
     assert (writer.clips, writer.previous, writer.memory) == (5, 2, 6)
+    bare = LearnedWriter.load(model_dirs["baseline"])  # saved without inference.json: training's defaults
+    assert (bare.clips, bare.previous) == (8, 0) and "has no inference.json" in caplog.text
+    (moved / "inference.json").write_text('{"sequence_length": 0, "previous_ads": 0, "words_per_second": 2.5}')
+    with pytest.raises(InputError, match="sequence_length must be >= 1"):
+        LearnedWriter.load(moved)
 
 
 @pytest.mark.slow

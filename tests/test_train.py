@@ -14,6 +14,7 @@ import yaml
 
 from cinescribe.errors import InputError
 from cinescribe.models import ADModel
+from cinescribe.models.inference import InferenceConfig
 from cinescribe.train.config import ScheduleSection, load_config
 from cinescribe.train.lm import LMSettings, pretrain_lm
 from cinescribe.train.loop import batch_indices
@@ -137,6 +138,8 @@ def test_resume_continues_exactly(tmp_path, corpus):
     assert sorted(p.name for p in (out / "checkpoints").glob("step-*")) == ["step-00000003", "step-00000006"]
     reloaded = ADModel.from_pretrained(out / "model")
     assert all(torch.equal(reloaded.state_dict()[k], v) for k, v in b.items())
+    assert InferenceConfig.read(out / "model") == InferenceConfig(4, 0, 2.5)  # what describe --model needs
+    assert InferenceConfig.read(out / "checkpoints" / "step-00000003" / "model") == InferenceConfig(4, 0, 2.5)
     assert json.loads((out / "summary.json").read_text())["complete"] is True
 
 

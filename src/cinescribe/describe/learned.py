@@ -18,13 +18,12 @@ so the model sees ``frames (1, N', T, 99)``, ``scene (1, N', S, 99)``, ``prompt_
 with ``N' <= N``.  ``ADModel.generate`` sees every clip (Contextual EMA needs the context) but
 decodes only the last one (``write_mask``), with this slot's word budget, and penalises the words
 of the context's ADs.  The text is then cut to the budget at a word boundary.  N and
-``previous_ads`` are read from the training run's ``config.json`` beside the model folder
-(:func:`training_settings`).
+``previous_ads`` are read from the model folder's ``inference.json`` (:func:`inference_settings`),
+which training saves beside the weights.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from dataclasses import dataclass, replace
@@ -45,8 +44,8 @@ from ..models import ADModel, ADModelConfig
 from ..models.ad_model import CHECKPOINT_KIND
 from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config
 from ..models.config import config_from_dict
+from ..models.inference import INFERENCE_NAME, InferenceConfig
 from ..models.text import STOP_WORDS
-from ..train.config import TrainConfig
 
 log = logging.getLogger("cinescribe.describe")
 DIM = PerceptionEncoder.dim  # 99
@@ -103,22 +102,16 @@ def check_model(folder: str | Path, lm_path: str = "") -> ADModelConfig:
     return config
 
 
-def training_settings(folder: str | Path) -> tuple[int, int]:
-    """``(N, previous_ads)``: clips per sequence and previous ADs per prompt of the run that
-    trained the model at ``folder``, from the run's ``config.json`` (``cinescribe train`` writes
-    ``<run>/config.json``, ``<run>/model/`` and ``<run>/checkpoints/step-*/model/``); training's
-    defaults when there is none."""
-    for run in list(Path(folder).resolve().parents)[:3]:
-        try:
-            config = json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]
-            if config["stage"] == "stage2":
-                return int(config["data"]["sequence_length"]), int(config["previous_ads"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    n, previous = DataConfig().sequence_length, TrainConfig().previous_ads
-    log.warning(f"no training run config.json beside {folder}: assuming sequences of {n} clips "
-                f"and {previous} previous ADs per prompt, training's defaults")
-    return n, previous
+def inference_settings(folder: str | Path) -> InferenceConfig:
+    """What the model at ``folder`` was trained with (its ``inference.json``, written by ``cinescribe
+    train``); for a model saved without one, training's defaults, with a warning."""
+    saved = InferenceConfig.read(folder)
+    if saved is not None:
+        return saved
+    assumed = InferenceConfig(DataConfig().sequence_length)
+    log.warning(f"{folder} has no {INFERENCE_NAME}: assuming sequences of {assumed.sequence_length} clips and "
+                f"{assumed.previous_ads} previous ADs per prompt, training's defaults")
+    return assumed
 
 
 @dataclass(frozen=True)
@@ -156,9 +149,10 @@ class LearnedWriter:
     def load(cls, folder: str | Path, lm_path: str = "") -> "LearnedWriter":
         """The model at ``folder`` (its LM from ``lm_path`` if given), on the GPU if there is one."""
         check_model(folder, lm_path)
-        clips, previous = training_settings(folder)
+        settings = inference_settings(folder)
         model = ADModel.from_pretrained(folder, lm_path=lm_path or None)
-        return cls(model.to("cuda" if torch.cuda.is_available() else "cpu"), clips, previous)
+        return cls(model.to("cuda" if torch.cuda.is_available() else "cpu"), settings.sequence_length,
+                   settings.previous_ads)
 
     def fresh(self) -> "LearnedWriter":
         """A writer of the same model with an empty context (for the next video)."""

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 from ..data.collate import SequenceCollator
 from ..data.config import DataConfig, build_dataset
 from ..models import ADModel, create_model
+from ..models.inference import InferenceConfig
 from .config import TrainConfig, load_config
 from .loop import Trainer, seed_everything
 from .stage1 import FrameAdapter, build_stage1
@@ -53,7 +54,8 @@ def build_stage2_task(config: TrainConfig, base: Path, dim: int, scene_dim: int 
     collator = SequenceCollator(model.tokenizer, model.config.resampler.max_frames, config.previous_ads,
                                 config.use_cast, distinct=model.config.dist_weight > 0,
                                 words_per_second=config.words_per_second)
-    return Stage2Task(model, collator, adapter)
+    inference = InferenceConfig(config.data.sequence_length, config.previous_ads, config.words_per_second)
+    return Stage2Task(model, collator, adapter, inference)
 
 
 def _validation_batches(config: TrainConfig, base: Path, collate) -> list[Any]:

@@ -15,6 +15,7 @@ import torch
 
 from ..data.collate import Batch, SequenceCollator
 from ..models import ADModel
+from ..models.inference import InferenceConfig
 from .stage1 import FrameAdapter
 
 
@@ -32,8 +33,9 @@ class Generated:
 class Stage2Task:
     """``module`` is the AD model; ``adapter`` an optional frozen Stage-I :class:`FrameAdapter`."""
 
-    def __init__(self, model: ADModel, collator: SequenceCollator, adapter: FrameAdapter | None = None):
-        self.module, self.collate, self.adapter = model, collator, adapter
+    def __init__(self, model: ADModel, collator: SequenceCollator, adapter: FrameAdapter | None = None,
+                 inference: InferenceConfig | None = None):
+        self.module, self.collate, self.adapter, self.inference = model, collator, adapter, inference
         if adapter is not None:
             adapter.requires_grad_(False).eval()
 
@@ -64,7 +66,11 @@ class Stage2Task:
         self.module.load_state_dict(state, strict=False)
 
     def save(self, folder: Path) -> Path:
-        return self.module.save_pretrained(folder)
+        """The model and, beside it, what inference needs (:mod:`~cinescribe.models.inference`)."""
+        self.module.save_pretrained(folder)
+        if self.inference is not None:
+            self.inference.save(folder)
+        return Path(folder)
 
     @torch.no_grad()
     def generate(self, batches: Iterable[Batch]) -> list[Generated]:
