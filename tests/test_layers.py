@@ -45,3 +45,11 @@ def test_no_stage_imports_a_later_stage():
 def test_the_check_sees_imports():
     assert {"features", "media"} <= imported_packages(ROOT / "describe" / "folder.py")
     assert "describe" in imported_packages(ROOT / "export" / "writeout.py")
+
+
+def test_the_module_list_names_every_module():
+    """docs/modules.md (scripts/module_list.py) lists exactly the modules there are."""
+    listed = {line.split("`")[1] for line in (ROOT.parents[1] / "docs" / "modules.md").read_text().splitlines()
+              if line.startswith("| `")}
+    present = {p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.py")}
+    assert listed == present, f"run python scripts/module_list.py: {sorted(listed ^ present)}"

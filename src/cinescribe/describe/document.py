@@ -1,7 +1,6 @@
-"""The AD-script document on disk: the one reader (:func:`read_json`, :func:`load_script`) and writer
-(:func:`write_script`) of the ``.ad.json`` that ``describe`` writes.
+"""The AD-script document on disk: the one reader and writer of the ``.ad.json`` that ``describe`` writes.
 
-The exporters, the review page, ``classify predict --attach`` and ``describe`` itself (keeping a
+:func:`read_json` and :func:`load_script` read it, :func:`write_script` writes it.  The exporters, the review page, ``classify predict --attach`` and ``describe`` itself (keeping a
 script's score tracks) read the JSON through here (a reviewer may have edited it).  A file that
 is not JSON, not an AD script, or has a wrong field is an :class:`InputError` naming the file and
 the field; nothing is written.  :func:`check_video` proves that a video is the one the script was

@@ -1,4 +1,4 @@
-"""The AD-script document's JSON Schema, generated from the typed shape of what :meth:`ADScript.to_dict` writes.
+"""The AD-script document's JSON Schema, generated from the typed shape of what ``ADScript.to_dict`` writes.
 
 The published copy is ``schemas/ad-script.schema.json`` in the repository; ``python -m
 cinescribe.describe.schema FILE`` writes it again after a change here (a test checks that the
