@@ -12,7 +12,7 @@ change), then measures every AD script with this tree's measuring code:
   is better) from :mod:`cinescribe.evaluate.distinct`, on lower-case word tokens;
 * ``coverage``: the content facts (people, characters, actions, objects, text, fades, settings,
   place, daylight, expressions, postures) of the considered facts of all slots that some AD
-  expresses (:func:`cinescribe.describe.polish.fact_expressed`), over all such facts (by key);
+  expresses (:func:`cinescribe.describe.licence.fact_expressed`), over all such facts (by key);
 * ``false_claims``: words of an AD that no fact it used licenses, plus facts an AD claims that its
   slot did not measure, plus used facts its text does not say.
 
@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 from cinescribe.describe.facts import Fact
-from cinescribe.describe.polish import fact_expressed
+from cinescribe.describe.licence import fact_expressed
 from cinescribe.describe.style import check_document
 from cinescribe.describe.writer import Written, opening, unlicensed_words
 from cinescribe.evaluate.distinct import distinctiveness

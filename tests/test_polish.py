@@ -13,15 +13,9 @@ pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
 from cinescribe.describe.facts import Fact, verb_forms
-from cinescribe.describe.polish import (
-    ConstrainedWords,
-    Grammar,
-    Polisher,
-    allowed_words,
-    check,
-    fact_expressed,
-    token_surfaces,
-)
+from cinescribe.describe.constrained import ConstrainedWords, Grammar, token_surfaces
+from cinescribe.describe.licence import allowed_words, check, fact_expressed
+from cinescribe.describe.polish import Polisher
 from cinescribe.describe.writer import FUNCTION_WORDS, Written, unlicensed_words, word_count, write
 from cinescribe.errors import MissingDependencyError
 
