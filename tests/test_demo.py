@@ -37,6 +37,7 @@ def test_demo_video(demo):
     assert (1, 2, 3) in [s.shot_indices for s in scenes]  # astronaut / coffee / astronaut
 
 
+@pytest.mark.slow
 def test_demo_title_card_is_bright_text(demo):
     f = next(iter(sample_frames(demo.path, 1.0, start=2.0, end=2.5)))
     img = f.image

@@ -15,6 +15,9 @@ from cinescribe.describe.writer import FUNCTION_WORDS, content_words
 from cinescribe.features.analysers.base import Detection
 
 PIXELS_ONLY = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False)
+# where neither speech recognition nor the shot network is under test (the colour-histogram detector finds the
+# same cuts in these generated videos; speech activity alone then counts as dialogue)
+FAST = replace(PIXELS_ONLY, asr="", shots="content")
 
 
 class FakeCatDetector:
@@ -88,7 +91,7 @@ def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):
 
 def test_every_word_traces_to_a_fact(speech_video, tmp_path):
     fake = FakeCatDetector()
-    script, paths = describe_files(speech_video.path, tmp_path, cfg=PIXELS_ONLY, analysers=[fake])
+    script, paths = describe_files(speech_video.path, tmp_path, cfg=FAST, analysers=[fake])
     assert fake.frames > 0
     doc = json.loads(paths["json"].read_text())
     spoken = [d for d in doc["descriptions"] if d["text"]]
@@ -146,19 +149,19 @@ class InterruptingDetector(FakeCatDetector):
 
 
 def test_interrupted_run_resumes_without_redoing_slots(speech_video, tmp_path):
-    reference, _ = describe_files(speech_video.path, tmp_path / "ref", cfg=PIXELS_ONLY, analysers=[FakeCatDetector()])
+    reference, _ = describe_files(speech_video.path, tmp_path / "ref", cfg=FAST, analysers=[FakeCatDetector()])
     assert len(reference.descriptions) >= 3
 
     out = tmp_path / "out"
     with pytest.raises(Interrupt):
-        describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[InterruptingDetector(after=3)])
+        describe_files(speech_video.path, out, cfg=FAST, analysers=[InterruptingDetector(after=3)])
     journal = out / ".speech.ad.journal.jsonl"
     assert journal.exists() and not (out / "speech.ad.json").exists()
     finished = len(journal.read_text().splitlines()) - 1
     assert 1 <= finished < len(reference.descriptions)
 
     counting = FakeCatDetector()
-    resumed, paths = describe_files(speech_video.path, out, cfg=PIXELS_ONLY, analysers=[counting])
+    resumed, paths = describe_files(speech_video.path, out, cfg=FAST, analysers=[counting])
     assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
     redone = sum(1 for d in reference.descriptions[finished:] for _ in d.keyframes)
     assert counting.frames == redone

@@ -87,6 +87,7 @@ def test_bleu_rouge_cider_equal_reference(pairs, reference):
     assert reference["bleu"][0][3] > 0.01 and 0.05 < cider.mean() < 5  # a real, non-degenerate corpus
 
 
+@pytest.mark.slow
 def test_meteor_equals_reference_jar(pairs, reference):
     n = 500  # the reference METEOR does one round trip per item; 500 keeps the test fast
     gts = {i: reference["gts"][i] for i in range(n)}

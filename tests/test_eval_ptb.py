@@ -70,6 +70,7 @@ def _reference(sentences: list[str]) -> list[str]:
     return [out[i][0] for i in range(len(sentences))]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ANN / "tvad_train.csv").is_file(), reason="shared/data/ad-annotations not found")
 def test_rules_equal_the_jar_on_every_real_ad():
     texts = _real_ads()

@@ -18,7 +18,8 @@ from cinescribe.media.frames import sample_frames
 
 CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clips"
 NODE_READY = shutil.which("node") is not None and (find_node_dir() / "node_modules" / "@vladmandic" / "human-models").is_dir()
-pytestmark = pytest.mark.skipif(not NODE_READY or not CLIPS.is_dir(), reason="needs node models and the real clips")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not NODE_READY or not CLIPS.is_dir(), reason="needs node models and the real clips")]
 
 
 def _clip(name: str) -> Path:
