@@ -1,14 +1,16 @@
 """Shot-cut detectors on the labelled cut set (:mod:`cutset`): recall, precision, F1 and speed.
 
 Every detector runs on every case in the same run: cinescribe's ``transnetv2`` (all frames,
-every 2nd, every 3rd), cinescribe's ``content`` (at describe's old 4 frames/s, and at every
-frame) and PySceneDetect's detectors (``pip install scenedetect==0.7.2``; for this benchmark
+every 2nd, every 3rd), ``combined`` (TransNetV2 on every 2nd frame with picture steps and dips to
+black on every frame at 96x54; per cut, its source and score go to ``evidence`` in the JSON),
+cinescribe's ``content`` (at describe's old 4 frames/s, and at every frame) and PySceneDetect's detectors (``pip install scenedetect==0.7.2``; for this benchmark
 only) on every frame shrunk to 256 px, as its scene manager does.  A detector's time counts
 decoding (PyAV, one thread per detector run, at the size it needs) and detecting.
 
 Matching (``cutset.score``): a detection hits a hard cut within ``tolerance`` = one frame
 period of the video, or one period of the detector's own sampling rate when that is coarser
-(a detector fed every 2nd frame cannot place a cut closer than 2 frames); it hits a gradual
+(a detector fed every 2nd frame cannot place a cut closer than 2 frames; ``combined`` places
+TransNetV2's cuts on every 2nd frame); it hits a gradual
 transition anywhere inside its span widened by the same tolerance.  Each truth and each
 detection is matched at most once; unmatched detections are false cuts.
 
@@ -49,6 +51,7 @@ class Variant:
     every: int = 1
     fps: float | None = None
     size: tuple[int, int] | int = 256  # (w, h) exactly, or the longer side
+    places_every: int = 1  # the detector places cuts on every n-th frame (the tolerance is n frames)
 
 
 def decoded(path: Path, size: tuple[int, int] | int, every: int = 1, fps: float | None = None) -> Iterator[Frame]:
@@ -83,6 +86,7 @@ def ours(name: str, **options) -> Callable[[Case], Callable]:
                 det.finish()
                 return det.cuts()
             det.push(frame)
+        push.detector = det
         return push
     return make
 
@@ -111,6 +115,7 @@ VARIANTS = [
     Variant("transnetv2 every frame", ours("transnetv2"), size=(48, 27)),
     Variant("transnetv2 every 2nd", ours("transnetv2"), every=2, size=(48, 27)),
     Variant("transnetv2 every 3rd", ours("transnetv2"), every=3, size=(48, 27)),
+    Variant("combined", ours("combined"), size=(96, 54), places_every=2),
     Variant("content 4 fps", ours("content"), fps=4.0),
     Variant("content", ours("content")),
     Variant("scenedetect content", pyscenedetect("ContentDetector")),
@@ -127,9 +132,10 @@ def run_variant(v: Variant, cases: list[Case]) -> dict:
     seconds = 0.0
     duration = 0.0
     detections = {}
+    evidence: dict[str, list[dict]] = {}
     for case in cases:
         rate = case.fps / v.every if v.fps is None else min(v.fps, case.fps)
-        tolerance = max(1.0 / case.fps, 1.0 / rate) + 1e-3
+        tolerance = max(1.0 / case.fps, 1.0 / rate, v.places_every / case.fps) + 1e-3
         start = time.perf_counter()
         push = v.make(case)
         for frame in decoded(case.path, v.size, v.every, v.fps):
@@ -139,12 +145,15 @@ def run_variant(v: Variant, cases: list[Case]) -> dict:
         seconds += time.perf_counter() - start
         duration += case.duration
         detections[case.name] = [round(c, 3) for c in cuts]
+        if getattr(getattr(push, "detector", None), "evidence", None) is not None:
+            evidence[case.name] = push.detector.evidence
         tally = score(case, cuts, tolerance)
         groups["gradual" if case.gradual else "hard"].add(tally)
         groups["all"].add(tally)
     out = {"detector": v.label, "frames": frames, "seconds": round(seconds, 2),
            "frames_per_s": round(frames / seconds, 1) if seconds else 0.0,
            "s_per_min": round(seconds / duration * 60, 2) if duration else 0.0, "detections": detections,
+           "evidence": evidence,
            "misses": groups["all"].misses, "false_cuts": groups["all"].false_cuts}
     m_all = groups["all"].metrics()
     out |= {"recall_hard": m_all["recall_hard"], "recall_gradual": m_all["recall_gradual"], "recall": m_all["recall"]}

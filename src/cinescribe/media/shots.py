@@ -392,6 +392,117 @@ class TransNetDetector(_Base):
         return cut_at
 
 
+class CombinedDetector(_Base):
+    """TransNetV2 plus picture steps and dips to black (:mod:`.picture_steps`) for what it misses.
+
+    Fed every decoded frame at 96x54 (:meth:`tap`): every ``every``-th frame goes, shrunk to
+    48x27, to a :class:`TransNetDetector`; every frame's grey picture to a
+    :class:`~.picture_steps.StepMeter` and its mean level to :class:`~.picture_steps.DarkDips`.
+    At :meth:`finish` the three are merged: a dip to black is one transition at the middle of its
+    dark run, and TransNetV2 cuts inside its envelope (the fade out and in) are the same
+    transition; a picture step is a cut unless a TransNetV2 cut or a dip lies within
+    ``min_shot`` of it; cuts closer than ``min_shot`` to the previous one are dropped.
+    :attr:`evidence` keeps, per cut, where it came from and its score.  The per-frame
+    signatures for the shot features (36 floats per TransNetV2 frame) are held until the end.
+    """
+
+    name = "combined"
+    SIZE = (96, 54)
+
+    def __init__(self, threshold: float = 0.5, every: int = 2, min_shot: float = 0.3, dark: float = 0.06,
+                 step: float = 0.15, transnet: "TransNetDetector | None" = None) -> None:
+        from .picture_steps import DarkDips, StepMeter
+
+        super().__init__(dark)
+        self.every, self.min_shot = every, min_shot
+        self.transnet = transnet if transnet is not None else TransNetDetector(threshold, every=1, min_shot=min_shot,
+                                                                               dark=dark)
+        self.steps = StepMeter(minimum=step, dark=dark)
+        self.dips = DarkDips(dark=dark)
+        self.evidence: list[dict] = []
+        self._found_steps: list = []
+        self._found_dips: list = []
+        self._frames: list[tuple[float, np.ndarray, float]] = []
+        self._n = 0
+        self._done = False
+
+    def tap(self, fps: float) -> Tap:
+        return Tap(fps=None, size=self.SIZE)
+
+    def push(self, frame: Frame) -> float | None:
+        from .transnet import HEIGHT, WIDTH
+
+        image = frame.image
+        if image.shape[:2] != (self.SIZE[1], self.SIZE[0]):
+            image = cv2.resize(image, self.SIZE, interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        self._found_steps += self.steps.push(frame.t, grey)
+        self._found_dips += self.dips.push(frame.t, float(grey.mean()))
+        if self._n % self.every == 0:
+            small = cv2.resize(image, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+            self.transnet.push(Frame(frame.index, frame.t, small))
+            self._frames.append((frame.t, *frame_signature(small)))
+        self._n += 1
+        return None
+
+    def finish(self) -> float | None:
+        if self._done or not self._frames:
+            return None
+        self._done = True
+        self._found_steps += self.steps.finish()
+        self._found_dips += self.dips.finish()
+        self.transnet.finish()
+        scores = dict(self.transnet.scores)
+        found = []
+        for d in self._found_dips:
+            found.append((d.t, {"t": d.t, "source": "dip to black", "dark": [d.dark_start, d.dark_end],
+                                "span": [d.start, d.end]}))
+        for t in self.transnet.cuts():
+            if not any(d.start - self.min_shot <= t <= d.end + self.min_shot for d in self._found_dips):
+                found.append((t, {"t": t, "source": "transnetv2", "score": _peak(self.transnet.scores, t)}))
+        strong = [t for t, _ in found]
+        for s in self._found_steps:
+            if all(abs(s.t - t) >= self.min_shot for t in strong) and \
+                    not any(d.start <= s.t <= d.end for d in self._found_dips):
+                found.append((s.t, {"t": s.t, "source": "picture step", "fraction": s.fraction,
+                                    "transnetv2": scores.get(s.t)}))
+        last = None
+        cuts = []
+        for t, ev in sorted(found, key=lambda x: x[0]):
+            if last is not None and t - last < self.min_shot or t - self._frames[0][0] < self.min_shot:
+                continue
+            cuts.append(t)
+            self.evidence.append({k: (round(v, 3) if isinstance(v, float) else
+                                      [round(x, 3) for x in v] if isinstance(v, list) else v)
+                                  for k, v in ev.items() if v is not None})
+            last = t
+        i = 0
+        for t, sig, luma in self._frames:
+            while i < len(cuts) and cuts[i] <= t:
+                self._cut(cuts[i])
+                i += 1
+            self._add(t, sig, luma)
+        self._frames = []
+        return cuts[-1] if cuts else None
+
+    def cuts(self) -> list[float]:
+        self.finish()
+        return super().cuts()
+
+    def shots(self, duration: float | None = None) -> list[Shot]:
+        self.finish()
+        return super().shots(duration)
+
+    def shot_features(self) -> list[np.ndarray]:
+        self.finish()
+        return super().shot_features()
+
+
+def _peak(scores: list[tuple[float, float]], t: float, frames: int = 3) -> float:
+    """The highest TransNetV2 score of the ``frames`` scored frames before the cut at ``t``."""
+    return max([p for s, p in scores if s < t][-frames:] or [0.0])
+
+
 _TRANSNET: list = []
 
 
@@ -406,6 +517,7 @@ DETECTORS: dict[str, Callable[..., ShotDetector]] = {
     "content": ContentDetector,
     "threshold": ThresholdDetector,
     "transnetv2": TransNetDetector,
+    "combined": CombinedDetector,
 }
 
 

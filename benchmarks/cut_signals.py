@@ -1,0 +1,133 @@
+"""Per-frame cut signals of the labelled cut set, saved once, so that rules can be swept without decoding.
+
+For every case of :mod:`cutset` (and the demo video), every decoded frame at TransNetV2's 48x27 is
+kept, and these are saved per frame in ``<cache>/cutsignals/<cutset folder>/<case>.npz``:
+
+* ``t`` (seconds), ``frames`` ``(N, 27, 48, 3)`` uint8, and ``t96``, ``frames96`` the same at 96x54;
+* ``single1``/``many1``: TransNetV2's two heads fed every frame; ``single2``/``many2`` fed every
+  2nd frame (NaN on the frames it was not fed).
+
+``--sweep`` then replays :class:`~cinescribe.media.shots.CombinedDetector` on the saved frames
+(96x54, every frame) with TransNetV2's saved every-2nd-frame scores, and prints recall and
+precision over its TransNetV2 threshold and its picture-step threshold (and without the dips).
+
+    PYTHONPATH=src .venv/bin/python benchmarks/cut_signals.py [--cases hard: ...] [--sweep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cuts import decoded  # noqa: E402
+from cutset import Case, Tally, folder, load_cases, score  # noqa: E402
+
+from cinescribe.cache import cache_root  # noqa: E402
+from cinescribe.media.frames import Frame  # noqa: E402
+from cinescribe.media.picture_steps import DarkDips  # noqa: E402
+from cinescribe.media.shots import CombinedDetector, TransNetDetector  # noqa: E402
+from cinescribe.media.transnet import HEIGHT, WIDTH, TransNetScorer, load_transnet  # noqa: E402
+
+
+def signals_path(case: Case) -> Path:
+    return cache_root() / "cutsignals" / folder().name / (case.name.replace(":", "-") + ".npz")
+
+
+def compute(case: Case, model) -> dict[str, np.ndarray]:
+    frames = [(f.t, f.image) for f in decoded(case.path, (WIDTH, HEIGHT))]
+    t = np.array([x[0] for x in frames])
+    images = np.stack([x[1] for x in frames])
+    big = [(f.t, f.image) for f in decoded(case.path, (96, 54))]
+    out = {"t": t, "frames": images, "t96": np.array([x[0] for x in big]), "frames96": np.stack([x[1] for x in big])}
+    for every in (1, 2):
+        scorer = TransNetScorer(model)
+        scores = []
+        for image in images[::every]:
+            scores += scorer.push(np.ascontiguousarray(image))
+        scores += scorer.finish()
+        single = np.full(len(t), np.nan)
+        many = np.full(len(t), np.nan)
+        single[::every] = [s for s, _ in scores]
+        many[::every] = [m for _, m in scores]
+        out[f"single{every}"], out[f"many{every}"] = single, many
+    return out
+
+
+def load_signals(cases: list[Case]) -> dict[str, dict[str, np.ndarray]]:
+    """The saved signals of ``cases`` (computed and saved on first use)."""
+    model = None
+    out = {}
+    for case in cases:
+        path = signals_path(case)
+        if not path.exists():
+            model = model or load_transnet()
+            data = compute(case, model)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part.npz")
+            np.savez_compressed(tmp, **data)
+            tmp.rename(path)
+            print(f"saved {path}", file=sys.stderr)
+        with np.load(path) as z:
+            out[case.name] = {k: z[k] for k in z.files}
+    return out
+
+
+class ReplayScorer:
+    """Stands in for :class:`~cinescribe.media.transnet.TransNetScorer`: the saved scores, in order."""
+
+    def __init__(self, single: np.ndarray, many: np.ndarray) -> None:
+        self._scores = list(zip(single.tolist(), many.tolist()))
+
+    def push(self, frame: np.ndarray) -> list[tuple[float, float]]:
+        return [self._scores.pop(0)]
+
+    def finish(self) -> list[tuple[float, float]]:
+        return []
+
+
+def replay(case: Case, data: dict[str, np.ndarray], threshold: float, step: float, dips: bool) -> list[float]:
+    """The combined detector's cuts on the saved frames, TransNetV2's scores (every 2nd frame) replayed."""
+    transnet = TransNetDetector(threshold, every=1)
+    transnet._scorer = ReplayScorer(data["single2"][::2], data["many2"][::2])
+    det = CombinedDetector(threshold, step=step, transnet=transnet)
+    if not dips:
+        det.dips = DarkDips(dark=-1.0)
+    for i, (t, image) in enumerate(zip(data["t96"], data["frames96"])):
+        det.push(Frame(i, float(t), image))
+    return det.cuts()
+
+
+def sweep(cases: list[Case], signals: dict) -> None:
+    """Recall, precision and F1 of the combined detector over its step and TransNetV2 thresholds."""
+    print(f"{'transnet':>8s} {'step':>5s} {'dips':>4s} {'R hard':>6s} {'R grad':>6s} {'R':>6s} {'P':>6s} {'F1':>6s}"
+          "  misses / false cuts")
+    for threshold in (0.3, 0.4, 0.5, 0.6):
+        for step in (0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 1.01):
+            for dips in ((True, False) if threshold == 0.5 and step == 0.15 else (True,)):
+                total = Tally()
+                for case in cases:
+                    tolerance = max(1.0 / case.fps, 2.0 / case.fps) + 1e-3
+                    total.add(score(case, replay(case, signals[case.name], threshold, step, dips), tolerance))
+                m = total.metrics()
+                print(f"{threshold:8.2f} {step:5.2f} {'yes' if dips else 'no':>4s} {m['recall_hard']:6.3f} "
+                      f"{m['recall_gradual']:6.3f} {m['recall']:6.3f} {m['precision']:6.3f} {m['f1']:6.3f}  "
+                      + "; ".join(total.misses + total.false_cuts), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="*")
+    ap.add_argument("--sweep", action="store_true", help="print the combined detector's curve over its thresholds")
+    args = ap.parse_args()
+    cases = load_cases(args.cases)
+    signals = load_signals(cases)
+    if args.sweep:
+        sweep(cases, signals)
+
+
+if __name__ == "__main__":
+    main()
