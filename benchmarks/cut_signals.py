@@ -4,8 +4,8 @@ For every case of :mod:`cutset` (and the demo video), every decoded frame at Tra
 kept, and these are saved per frame in ``<cache>/cutsignals/<cutset folder>/<case>.npz``:
 
 * ``t`` (seconds), ``frames`` ``(N, 27, 48, 3)`` uint8, and ``t96``, ``frames96`` the same at 96x54;
-* ``single1``/``many1``: TransNetV2's two heads fed every frame; ``single2``/``many2`` fed every
-  2nd frame (NaN on the frames it was not fed).
+* ``single2``/``many2``: TransNetV2's two heads fed every 2nd frame, as the detectors feed it
+  (NaN on the frames it was not fed).
 
 ``--sweep`` then replays :class:`~cinescribe.media.shots.CombinedDetector` on the saved frames
 (96x54, every frame) with TransNetV2's saved every-2nd-frame scores, and prints recall and
@@ -43,7 +43,7 @@ def compute(case: Case, model) -> dict[str, np.ndarray]:
     images = np.stack([x[1] for x in frames])
     big = [(f.t, f.image) for f in decoded(case.path, (96, 54))]
     out = {"t": t, "frames": images, "t96": np.array([x[0] for x in big]), "frames96": np.stack([x[1] for x in big])}
-    for every in (1, 2):
+    for every in (2,):
         scorer = TransNetScorer(model)
         scores = []
         for image in images[::every]:

@@ -41,7 +41,7 @@ class DescribeConfig:
     model: str = ""
     model_lm: str = ""
     cast: str = ""
-    shots: str = "transnetv2"
+    shots: str = "combined"
     asr: str = "base"
     asr_language: str = ""
     extended: bool = False

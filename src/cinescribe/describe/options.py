@@ -60,8 +60,9 @@ class DescribeOptions(BaseModel):
     cast: Optional[Path] = Field(None, description="The cast: a folder of NAME/photo.jpg, or a JSON file "
                                  "{\"NAME\": [\"photo.jpg\", ...]}; characters whose face matches a photo are "
                                  "called by that name.")
-    shots: str = Field(_CONFIG.shots, description="Shot-cut detector: transnetv2 (the TransNetV2 network, every "
-                       "frame), content (colour histograms at --shot-fps) or threshold (fades only).")
+    shots: str = Field(_CONFIG.shots, description="Shot-cut detector: combined (TransNetV2 on every 2nd frame, "
+                       "plus picture steps and dips to black on every frame), transnetv2 (the network alone), "
+                       "content (colour histograms at --shot-fps) or threshold (fades only).")
     asr: bool = Field(bool(_CONFIG.asr), description="Recognise the dialogue (Whisper): words, language, subtitles "
                       "when none are given; off is faster and counts all speech activity.")
     asr_model: str = Field(_CONFIG.asr or "base", description="Whisper size: base (multilingual, default) or "

@@ -2,7 +2,7 @@
 
 The flow (DESIGN.md): probe -> subtitles -> audio -> speech activity -> dialogue; ONE
 streamed decode pass (:class:`~cinescribe.media.framepass.FramePass`) that feeds the shot
-detector ``shots`` at its own rate and size (TransNetV2: every 2nd frame at 48x27) and spools
+detector ``shots`` at its own rate and size (combined: every frame at 96x54) and spools
 the frames of the dialogue gaps at ``shot_fps`` and ``max_side`` to a temporary file (memory
 stays flat for any length); cuts and scenes; slots planned in the dialogue gaps; then, per slot,
 the slot's frames read back from the spool for pixel statistics, ``keyframes`` of them chosen by

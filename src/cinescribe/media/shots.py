@@ -8,13 +8,19 @@ times (seconds), :class:`Shot` spans, per-shot mean colour histograms, and -- vi
 
 Detectors, chosen by name with :func:`make_detector` (PySceneDetect-style):
 
-* ``transnetv2`` (default): the TransNetV2 network (:mod:`.transnet`) on every 2nd decoded frame
-  at 48x27; see :class:`TransNetDetector`.  On the labelled cut set of ``benchmarks/cutset.py``
-  (real clips, montages of them, dissolves, fades, a wipe) it had the best F1 of the detectors
-  measured (``benchmarks/bench_cuts.py``, with PySceneDetect's): every cut from a wide shot to a
-  closer view of the same place in the same light, no false cut on the real clips, and more of
-  the gradual transitions; it missed jump cuts within one framing and a cut to a 2x closer view
-  of the same moment.
+* ``combined`` (default): ``transnetv2`` on every 2nd frame plus two cheap signals on every
+  frame at 96x54 (:mod:`.picture_steps`) for what the network misses: a *picture step* (a third
+  of the picture changing at once and staying: a cut to a 2x closer view of the same moment, a
+  wipe) and a *dip to black* (a fade through black, one transition); see
+  :class:`CombinedDetector`.  On the labelled cut set (``benchmarks/bench_cuts.py``) it found
+  every cut but two jump cuts within one static framing of vtest.avi, with no false cut.
+* ``transnetv2``: the TransNetV2 network (:mod:`.transnet`) on every 2nd decoded frame at
+  48x27; see :class:`TransNetDetector`.  On the labelled cut set of ``benchmarks/cutset.py``
+  (real clips, montages of them, dissolves, fades, a wipe) it had the best F1 of the single
+  detectors measured (with PySceneDetect's): every cut from a wide shot to a closer view of the
+  same place in the same light, no false cut on the real clips, and more of the gradual
+  transitions; it missed jump cuts within one framing, a cut to a 2x closer view of the same
+  moment, a wipe and a fade through black (0.44 against its 0.5 threshold).
 * ``content``: each frame becomes a small colour signature: a
   saturation-weighted hue histogram, a saturation histogram and a histogram of value
   relative to the frame's mean value.  All three are unchanged when brightness is
@@ -400,8 +406,9 @@ class CombinedDetector(_Base):
     :class:`~.picture_steps.StepMeter` and its mean level to :class:`~.picture_steps.DarkDips`.
     At :meth:`finish` the three are merged: a dip to black is one transition at the middle of its
     dark run, and TransNetV2 cuts inside its envelope (the fade out and in) are the same
-    transition; a picture step is a cut unless a TransNetV2 cut or a dip lies within
-    ``min_shot`` of it; cuts closer than ``min_shot`` to the previous one are dropped.
+    transition; nothing inside a fade in from black at the start or a fade out at the end is a
+    cut; a picture step is a cut unless a TransNetV2 cut or a dip lies within ``min_shot`` of it;
+    cuts closer than ``min_shot`` to the previous one are dropped.
     :attr:`evidence` keeps, per cut, where it came from and its score.  The per-frame
     signatures for the shot features (36 floats per TransNetV2 frame) are held until the end.
     """
@@ -410,7 +417,7 @@ class CombinedDetector(_Base):
     SIZE = (96, 54)
 
     def __init__(self, threshold: float = 0.5, every: int = 2, min_shot: float = 0.3, dark: float = 0.06,
-                 step: float = 0.15, transnet: "TransNetDetector | None" = None) -> None:
+                 step: float = 0.3, transnet: "TransNetDetector | None" = None) -> None:
         from .picture_steps import DarkDips, StepMeter
 
         super().__init__(dark)
@@ -466,6 +473,7 @@ class CombinedDetector(_Base):
                     not any(d.start <= s.t <= d.end for d in self._found_dips):
                 found.append((s.t, {"t": s.t, "source": "picture step", "fraction": s.fraction,
                                     "transnetv2": scores.get(s.t)}))
+        found = [(t, ev) for t, ev in found if not any(a <= t < b for a, b in self.dips.edges)]
         last = None
         cuts = []
         for t, ev in sorted(found, key=lambda x: x[0]):
