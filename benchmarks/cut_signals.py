@@ -95,7 +95,7 @@ def replay(case: Case, data: dict[str, np.ndarray], threshold: float, step: floa
     transnet._scorer = ReplayScorer(data["single2"][::2], data["many2"][::2])
     det = CombinedDetector(threshold, step=step, transnet=transnet)
     if not dips:
-        det.dips = DarkDips(dark=-1.0)
+        det.dips = DarkDips(dark=-1.0)  # no frame is dark: no dips, no edges
     for i, (t, image) in enumerate(zip(data["t96"], data["frames96"])):
         det.push(Frame(i, float(t), image))
     return det.cuts()
@@ -105,9 +105,9 @@ def sweep(cases: list[Case], signals: dict) -> None:
     """Recall, precision and F1 of the combined detector over its step and TransNetV2 thresholds."""
     print(f"{'transnet':>8s} {'step':>5s} {'dips':>4s} {'R hard':>6s} {'R grad':>6s} {'R':>6s} {'P':>6s} {'F1':>6s}"
           "  misses / false cuts")
-    for threshold in (0.3, 0.4, 0.5, 0.6):
-        for step in (0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 1.01):
-            for dips in ((True, False) if threshold == 0.5 and step == 0.15 else (True,)):
+    for threshold in (0.4, 0.5, 0.6):
+        for step in (0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 1.01):
+            for dips in ((True, False) if threshold == 0.5 and step == 0.3 else (True,)):
                 total = Tally()
                 for case in cases:
                     tolerance = max(1.0 / case.fps, 2.0 / case.fps) + 1e-3
