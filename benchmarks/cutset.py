@@ -8,7 +8,10 @@ the folder) and, for the generated cases, scikit-image photos:
 * ``hard:*`` -- montages of real clips with hard cuts: the same campus camera at other
   times cropped closer (a wide shot then a closer shot of the same place in the same light,
   as in shot / reverse shot), jump cuts in one framing, box <-> cup, a bottle then a closer
-  crop of it;
+  crop of it.  The jump cuts of ``hard:vtest-jump`` (the same framing 37 s and 27 s later: only
+  the small walking people change) are the same kind of event as vtest.avi's own jump at
+  40.4 s, where a walking man vanishes between two frames of the source, which ``real:vtest.avi``
+  counts as no cut; a describer would mention neither;
 * ``gradual:*`` -- ffmpeg ``xfade`` dissolves, fades through black and a wipe between real
   clips (also between two framings of the campus), each with its span;
 * ``gen:*`` -- generated videos: four photo shots with hard cuts, and a fade out to black and
