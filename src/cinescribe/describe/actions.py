@@ -18,6 +18,13 @@ run is 3+ m/s, about 2).
 
 Posture changes (sit down, stand up, lie down, fall), arms (raise an arm, reach), bending and
 turning use the MoveNet keypoints of the sightings; each needs two sightings agreeing at each end.
+
+Hands. The hand detector finds hands in still pictures too (the demo's photo of a cup on a saucer
+reads as a hand at 0.47-0.87 in every frame, its motorcycle photo as a fist), so a hand is a hand at
+work only when it moves against the scene or a confirmed person holds it.  Hand tracks' median step
+(camera shift removed, in hand sizes a second, at 2 frames a second): the demo's panned and zoomed
+photos 0.03-0.07; real hands turning a bottle (``cup.mp4``) 0.26-1.7, even when the wrist turns
+in place; :data:`HAND_MIN_SPEED` = 0.15 lies between.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ HOLDABLE = frozenset({
     "laptop", "sports ball", "frisbee", "tennis racket", "vase", "suitcase", "backpack", "kite", "clock",
 })  # COCO classes a hand can hold
 LIFT_MIN = 0.08  # frame heights a held object rises while held: lifts it
+HAND_MIN_SPEED = 0.15  # hand sizes a second a hand moves against the scene: a hand at work, not a picture of one
 
 
 @dataclass(frozen=True)
@@ -327,15 +335,44 @@ def _owners(hand: Track, people: Sequence[Track]) -> tuple[int, ...]:
     return tuple(owners)
 
 
-def hand_actions(tracks: SlotTracks) -> list[Action]:
-    """``hold`` (a hand track next to a holdable object track in most of their common frames)
-    and ``lift`` (the held object rising by :data:`LIFT_MIN` of the frame while held)."""
+def hand_motion(hand: Track, aspect: float, shift: tuple[float, float] = (0.0, 0.0)) -> dict:
+    """How a hand track moves against the scene: ``speed``, the median over consecutive sightings
+    of the box centre's step after removing the camera's shift (``shift``: frame widths and heights
+    a second), in hand sizes (the box's longer side, x scaled by ``aspect``) a second; ``steps``."""
+    speeds = []
+    for a, b in zip(hand.sightings, hand.sightings[1:]):
+        dt = b.t - a.t
+        if dt <= 0:
+            continue
+        dx = ((b.centre[0] - a.centre[0]) - shift[0] * dt) * aspect
+        dy = (b.centre[1] - a.centre[1]) - shift[1] * dt
+        size = (max(a.width * aspect, a.height) + max(b.width * aspect, b.height)) / 2
+        speeds.append(math.hypot(dx, dy) / size / dt)
+    return {"speed": round(median(speeds), 3) if speeds else 0.0, "steps": len(speeds)}
+
+
+def hand_at_work(hand: Track, tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> dict | None:
+    """Why a confirmed hand track is a hand at work rather than a hand-like patch of a still
+    picture, or None: it moves against the scene (:func:`hand_motion` at :data:`HAND_MIN_SPEED`
+    or more), or a confirmed person's box holds it (:func:`_owners`)."""
+    owners = _owners(hand, tracks.confirmed_people)
+    moved = hand_motion(hand, tracks.aspect, shift)
+    if owners or moved["speed"] >= HAND_MIN_SPEED:
+        return {"hand": hand.id, "owners": list(owners), **moved}
+    return None
+
+
+def hand_actions(tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> list[Action]:
+    """``hold`` (a hand at work -- :func:`hand_at_work` -- next to a holdable object track in most
+    of their common frames), ``lift`` (the held object rising by :data:`LIFT_MIN` of the frame
+    while held) and, for a hand at work with no person in view that holds nothing found, ``move``."""
     out = []
+    working = [h for h in tracks.confirmed_hands if hand_at_work(h, tracks, shift)]
     for thing in tracks.confirmed_objects:
         if thing.label not in HOLDABLE:
             continue
         at = {s.t: s for s in thing.sightings}
-        for hand in tracks.confirmed_hands:
+        for hand in working:
             common = [(h, at[h.t]) for h in hand.sightings if h.t in at]
             held = [(h, o) for h, o in common if _near(h, o)]
             if len(held) < 2 or len(held) * 2 <= len(common):
@@ -350,6 +387,12 @@ def hand_actions(tracks: SlotTracks) -> list[Action]:
             if rise >= LIFT_MIN:
                 out.append(Action("lift", ids, frames, object=thing.label, direction="up", people=len(people),
                                   measure={"rise": round(rise, 3)}))
+    holding = {a.measure.get("hand") for a in out}
+    if not tracks.confirmed_people:
+        for hand in working:
+            if hand.id not in holding:
+                out.append(Action("move", (hand.id,), tuple(round(t, 3) for t in hand.times), people=0,
+                                  measure=hand_at_work(hand, tracks, shift)))
     return out
 
 
@@ -364,4 +407,4 @@ def slot_actions(tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) ->
             if face_each_other(a, b):
                 both = sorted(set(a.times) & set(b.times))
                 out.append(Action("face each other", (a.id, b.id), tuple(round(t, 3) for t in both), people=2))
-    return out + hand_actions(tracks)
+    return out + hand_actions(tracks, shift)

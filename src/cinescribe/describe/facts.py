@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..features.analysers.base import Box, FrameAnalysis
 from ..features.analysers.human import HAND_MODEL, OBJECT_MODEL, POSE_MODEL, model_id
-from .actions import Action, slot_actions
+from .actions import Action, hand_at_work, slot_actions
 from .tracks import SlotTracks
 
 OBJECT_MIN_SCORE = 0.5
@@ -57,7 +57,7 @@ HANDS_BY = [model_id(HAND_MODEL)]
 MAX_COUNTED = 10  # more people than this are "a group of people"
 # how much an action matters to a listener (a person's own action outranks what is in view)
 ACTION_SALIENCE = {"fall": 0.98, "sit down": 0.96, "stand up": 0.96, "lie down": 0.96, "run": 0.95,
-                   "hold": 0.95, "lift": 0.96, "walk": 0.94, "enter": 0.93, "leave": 0.93,
+                   "hold": 0.95, "lift": 0.96, "move": 0.9, "walk": 0.94, "enter": 0.93, "leave": 0.93,
                    "face each other": 0.92, "raise an arm": 0.92, "reach": 0.9, "bend": 0.9, "turn": 0.88,
                    "approach": 0.86, "move away": 0.86, "stand": 0.62, "sit": 0.62, "lie": 0.62}
 
@@ -187,18 +187,24 @@ def tracked_object_facts(tracks: SlotTracks) -> list[Fact]:
     return sorted(facts, key=lambda x: -x.salience)
 
 
-def tracked_hand_facts(tracks: SlotTracks) -> list[Fact]:
-    """A hand in view (an ``object`` fact, "hand"): confirmed hand tracks when no person is
-    confirmed -- a close shot of hands at work; with people in view their hands go unsaid."""
-    hands = tracks.confirmed_hands
-    if not hands or tracks.confirmed_people:
+def tracked_hand_facts(tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> list[Fact]:
+    """A hand in view (an ``object`` fact, "hand"): confirmed hand tracks that are hands at work
+    (:func:`~.actions.hand_at_work`: moving against the scene; a hand-like patch of a still photo
+    is not) when no person is confirmed -- a close shot of hands; with people in view their hands
+    go unsaid."""
+    if tracks.confirmed_people:
+        return []
+    work = {h.id: why for h in tracks.confirmed_hands if (why := hand_at_work(h, tracks, shift))}
+    hands = [h for h in tracks.confirmed_hands if h.id in work]
+    if not hands:
         return []
     score = max(tr.mean_score for tr in hands)
     area = max(tr.median_area for tr in hands)
     frames = sorted({round(t, 3) for tr in hands for t in tr.times})
     return [Fact("object", "object:hand", "hand", ("hand",), min(1.0, 0.4 + 0.3 * score + 0.6 * area ** 0.5),
                  {"frames": frames, "tracks": [tr.id for tr in hands], "mean_score": round(score, 3),
-                  "track_evidence": [tr.evidence() for tr in hands], "models": HANDS_BY})]
+                  "at_work": list(work.values()), "track_evidence": [tr.evidence() for tr in hands],
+                  "models": HANDS_BY})]
 
 
 def action_facts(actions: Sequence[Action]) -> list[Fact]:
@@ -214,11 +220,12 @@ def action_facts(actions: Sequence[Action]) -> list[Fact]:
         words = {*verb_forms(verb), *(_count_words(count) if count else ())}
         if 0 < count <= MAX_COUNTED:
             words.add(_number_word(count))
-        if spoken:
-            words |= set(spoken.split()) | {"hand"}
+        if spoken or not count:  # a hand holds it, or a hand alone does it
+            words |= set(spoken.split() if spoken else ()) | {"hand"}
         directions = Counter(a.direction for a in acts if a.direction)
         evidence = {"tracks": ids, "count": count, "frames": sorted({t for a in acts for t in a.frames}),
-                    "measures": [a.measure for a in acts], "models": TRACKED_BY + (HANDS_BY if obj else [])}
+                    "measures": [a.measure for a in acts],
+                    "models": TRACKED_BY + (HANDS_BY if obj or not count else [])}
         if spoken:
             evidence["object"] = spoken
         if directions:
@@ -383,15 +390,15 @@ def slot_facts(
     are counted and objects kept by their tracks, and what people do comes from
     :func:`~.actions.slot_actions` instead of one frame's posture; without, from the key frames.
     """
-    from .setting import setting_facts, thing_facts  # setting builds on Fact
+    from .setting import foliage_facts, setting_facts, thing_facts  # setting builds on Fact
 
     if tracks is not None:
         shifts = [f.pixels.shift for f in dense if f.pixels is not None and f.pixels.shift is not None]
         pan = (median(s[0] for s in shifts), median(s[1] for s in shifts)) if shifts else (0.0, 0.0)
         actions = action_facts(slot_actions(tracks, pan))
-        holding = any("object" in a.evidence for a in actions)  # the hand is said with what it holds
+        holding = any("object" in a.evidence or not a.evidence["count"] for a in actions)  # the hand is said with its action
         seen = [*tracked_people_facts(tracks), *actions, *tracked_object_facts(tracks),
-                *([] if holding else tracked_hand_facts(tracks))]
+                *([] if holding else tracked_hand_facts(tracks, pan))]
     else:
         seen = [*people_facts(keyframes), *posture_facts(keyframes), *object_facts(keyframes)]
     facts = [
@@ -400,7 +407,7 @@ def slot_facts(
         *scale_facts(keyframes, tracks),
         *text_facts(keyframes),
         *pixel_facts(dense),
-        *(setting_facts(keyframes, dense) + thing_facts(keyframes) if setting else []),
+        *(setting_facts(keyframes, dense) + thing_facts(keyframes) + foliage_facts(dense) if setting else []),
     ]
     if new_scene is not None:
         facts.append(Fact("scene", f"scene:{new_scene}", new_scene, ("elsewhere", "new", "scene", "changes"), 0.3, {"scene": new_scene}))

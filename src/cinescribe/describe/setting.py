@@ -18,6 +18,10 @@ ever taken as a setting.  A setting or thing is said only when
   in the lower half of the picture, which neither foliage seen against the sky nor a flat green
   surface gives).
 
+Leaves (an ``object`` fact, "green leaves") are said from the pixels too: vegetation green over much
+of the lower half with the coarse texture of leaves with light between them, in most of the slot's
+frames (:func:`foliage_facts`).
+
 ``place`` (outdoors / indoors) is said only when an outdoor or indoor setting, or indoor
 furniture, was measured; ``daylight`` only outdoors, from the measured brightness.
 """
@@ -41,6 +45,12 @@ LAWN_MIN_GROUND = 0.5   # vtest.avi: 0.73-0.75 of the lower half is green; tree.
 LAWN_MAX_TEXTURE = 0.09  # vtest.avi's lawn 0.058-0.061; tree.avi's leaves 0.133-0.143
 LAWN_MIN_TEXTURE = 0.025  # grass has blades: a flat green card (0.0-0.01 after compression) is no lawn
 LAWN_AGREE = 2 / 3
+# Leaves: tree.avi (a tree in leaf through a window) has 0.31-0.45 of the lower half green at a
+# texture of 0.132-0.149 in every frame; vtest.avi's lawn is smoother (0.058-0.061), the demo's photos
+# and box.mp4 have no green below (0.0-0.01).  A texture above LAWN_MAX_TEXTURE is leaves, not grass.
+FOLIAGE_MIN_GROUND = 0.3
+FOLIAGE_MIN_TEXTURE = 0.11
+FOLIAGE_AGREE = 2 / 3
 DAY_MIN_BRIGHTNESS = 0.3   # vtest.avi (overcast day): 0.46-0.48
 NIGHT_MAX_BRIGHTNESS = 0.12
 # Salience of a setting: under 0.4, so that one said in the last few slots (novelty weight 0.25)
@@ -168,6 +178,23 @@ def lawn_evidence(dense: Sequence[FrameAnalysis]) -> dict | None:
             "median_green_ground": round(median(p.green_ground for p in stats), 3),
             "median_green_texture": round(median(p.green_texture or 0.0 for p in stats), 3),
             "model": "cinescribe/pixels greenery"}
+
+
+def foliage_facts(dense: Sequence[FrameAnalysis]) -> list[Fact]:
+    """``green leaves`` (a plural ``object`` fact) when most of the slot's frames show leaves: much
+    vegetation green below with a leafy texture (:data:`FOLIAGE_MIN_GROUND`, :data:`FOLIAGE_MIN_TEXTURE`)."""
+    measured = [f for f in dense if f.pixels is not None and f.pixels.green_ground is not None]
+    if not measured:
+        return []
+    leafy = [_t(f) for f in measured if f.pixels.green_ground >= FOLIAGE_MIN_GROUND
+             and (f.pixels.green_texture or 0.0) >= FOLIAGE_MIN_TEXTURE]
+    if len(leafy) < _needed(len(measured), FOLIAGE_AGREE):
+        return []
+    evidence = {"frames": leafy, "of": len(measured), "plural": True,
+                "median_green_ground": round(median(f.pixels.green_ground for f in measured), 3),
+                "median_green_texture": round(median(f.pixels.green_texture or 0.0 for f in measured), 3),
+                "model": "cinescribe/pixels greenery"}
+    return [Fact("object", "object:leaves", "green leaves", ("green", "leaves"), SETTING_SALIENCE, evidence)]
 
 
 def _setting_fact(word: str, evidence: dict) -> Fact:

@@ -134,8 +134,15 @@ class _Parts:
 
 
 def _noun_phrase(f: Fact, known: bool) -> str:
+    """ "the cup" (known) or "a cup"; a plural thing ("green leaves": ``evidence["plural"]``) takes no "a"."""
     name = str(f.value)
-    return f"the {name}" if known else with_article(name)
+    if known:
+        return f"the {name}"
+    return name if _plural(f) else with_article(name)
+
+
+def _plural(f: Fact) -> bool:
+    return bool(f.evidence.get("plural"))
 
 
 def _setting_phrase(f: Fact, known: bool) -> str:
@@ -251,7 +258,7 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
     elif objects:
         used += objects
         subject = _join([_noun_phrase(o, is_known(o.key)) for o in objects])
-        plural = len(objects) > 1
+        plural = len(objects) > 1 or _plural(objects[0])
         verbs.append("remain" if all(is_known(o.key) for o in objects) else "appear")
         objects = []
     if subject and not verbs:
@@ -276,7 +283,8 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
     objects = [o for o in objects if str(o.value) not in held and not is_known(o.key)]  # the known go unsaid
     if subject and objects:
         used += objects
-        extras.append(f"there is {_join([with_article(str(o.value)) for o in objects])}")
+        be = "are" if _plural(objects[0]) else "is"  # "there is a van and a car", "there are green leaves"
+        extras.append(f"there {be} {_join([_noun_phrase(o, False) for o in objects])}")
 
     text, fade = one.get("text"), one.get("fade")
     if text is not None:
