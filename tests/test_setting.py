@@ -118,6 +118,23 @@ def test_foliage_or_a_flat_green_card_is_not_a_lawn():
     assert setting.setting_facts([], dense(0.5, ground=1.0, texture=0.004)) == []
 
 
+@pytest.mark.parametrize("ground,texture,leaves", [(0.41, 0.135, True), (0.31, 0.149, True), (0.75, 0.06, False),
+                                                   (0.2, 0.14, False), (1.0, 0.004, False), (0.0, 0.0, False)])
+def test_leaves_are_said_from_leafy_green(ground, texture, leaves):
+    facts = setting.foliage_facts(dense(0.65, ground=ground, texture=texture))
+    assert [f.value for f in facts] == (["green leaves"] if leaves else [])
+    if leaves:
+        assert facts[0].evidence["frames"] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
+        written = write(facts, 10)
+        assert written.text == "Green leaves appear." and unlicensed_words(written) == []
+        assert write(facts, 10, is_known=lambda key: True).text == "The green leaves remain."
+
+
+def test_leaves_in_a_third_of_the_frames_are_not_said():
+    frames = dense(0.65, ground=0.41, texture=0.135, n=3) + dense(0.65, ground=0.0, texture=0.0, n=4)
+    assert setting.foliage_facts(frames) == []
+
+
 def test_green_card_video_frames_are_not_a_lawn():
     import numpy as np
 
@@ -181,6 +198,7 @@ def measure():
 @pytest.mark.parametrize("start", [0.0, 40.0])
 def test_vtest_is_beside_a_lawn_outdoors_by_day_with_a_pole(measure, start):
     keys, frames = measure("vtest.avi", start, start + 8.0)
+    assert setting.foliage_facts(frames) == []  # a lawn is not leaves
     kinds = by_kind(setting.setting_facts(keys, frames))
     assert kinds["setting"].value == "lawn" and kinds["place"].value == "outdoors"
     assert kinds["daylight"].value == "day"
@@ -189,15 +207,17 @@ def test_vtest_is_beside_a_lawn_outdoors_by_day_with_a_pole(measure, start):
 
 
 @needs_clips
-def test_tree_through_a_window_has_no_setting(measure):
+def test_tree_through_a_window_has_no_setting_but_leaves(measure):
     keys, frames = measure("tree.avi", 0.0, 8.0)
     assert setting.setting_facts(keys, frames) == [] and setting.thing_facts(keys) == []
+    leaves = setting.foliage_facts(frames)
+    assert [f.value for f in leaves] == ["green leaves"] and len(leaves[0].evidence["frames"]) >= 30
 
 
 @needs_clips
 def test_box_clip_shows_a_box_and_no_setting(measure):
     keys, frames = measure("box.mp4", 3.0, 7.0)
-    assert setting.setting_facts(keys, frames) == []
+    assert setting.setting_facts(keys, frames) == [] and setting.foliage_facts(frames) == []
     assert [f.value for f in setting.thing_facts(keys)] == ["box"]
 
 
