@@ -158,3 +158,47 @@ def test_imagenet_encoder_embeds_frames():
     assert x[0] @ x[1] > 0.8 > x[0] @ x[2]
     assert enc.encode_images([]).shape == (0, 1280)
     assert enc.weights_hash.startswith("sha256:") and enc.weights_hash == load_encoder("imagenet").weights_hash
+
+
+def test_analyser_classifies_crops_round_objects_and_hands_and_they_survive_the_cache(tmp_path):
+    from cinescribe.features.analysers.base import Detection, FrameAnalysis, Hand
+    from cinescribe.features.analysers.imagenet import ImageNetAnalyser, region_boxes
+    from cinescribe.features.analysis_cache import analyse_cached, analysis_caches, decode_fields, encode_fields
+    from cinescribe.features.store import FeatureStore
+
+    cat = sample_photo("chelsea")  # 300x451: pasted small into the right half of a grey frame
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    frame[200:500, 760:1211] = cat
+    box = (760 / 1280, 200 / 720, 1211 / 1280, 500 / 720)
+    fa = FrameAnalysis(t=0.0, objects=[Detection("dog", 0.6, box), Detection("person", 0.9, (0, 0, 0.2, 0.5)),
+                                       Detection("cup", 0.1, (0.1, 0.1, 0.2, 0.2))],
+                       hands=[Hand("fist", 0.2, (0.1, 0.6, 0.15, 0.7))])
+    assert [r[0] for r in region_boxes(fa)] == ["dog"]  # no person, no weak detection, no weak hand
+    analyser = ImageNetAnalyser()
+    analyser.analyse([frame], [fa])
+    (region,) = fa.regions
+    assert region.source == "dog" and region.labels[0].label in ("Egyptian cat", "tabby", "tiger cat")
+    cats = ("Egyptian cat", "tabby", "tiger cat")
+    mass = lambda labels: sum(x.score for x in labels if x.label in cats)  # noqa: E731
+    assert mass(region.labels) > 0.6 > mass(fa.imagenet)  # the crop sees the cat better than the grey frame
+
+    class Boxes:  # stands for the human analyser: fills the boxes the ImageNet analyser reads
+        name, model_id = "boxes", "test-boxes"
+
+        def analyse(self, images, out):
+            for o in out:
+                o.objects = list(fa.objects)
+
+        def close(self):
+            pass
+
+    store = FeatureStore(tmp_path)
+    caches = analysis_caches(store, "video", [Boxes(), analyser], 640)
+    first = analyse_cached([frame], [0.0], [Boxes(), analyser], caches)[0]
+    assert first.regions == fa.regions and first.objects == fa.objects
+    stored = caches["imagenet"].get(0.0)
+    assert "regions" in stored and "objects" not in stored  # the boxes are the other analyser's
+    back = FrameAnalysis(t=0.0)
+    decode_fields(encode_fields(first), back)
+    assert back.regions == first.regions
+    analyser.close()

@@ -27,7 +27,7 @@ import numpy as np
 from ..atomic import write_text
 from .analysers import BATCH
 from .analysers.base import (ANALYSIS_REVISION, Analyser, Detection, Face, FrameAnalysis, Hand, Label, PixelStats, Pose,
-                             TextLine)
+                             Region, TextLine)
 from .store import FeatureStore, slug
 
 log = logging.getLogger("cinescribe.features")
@@ -67,6 +67,9 @@ def decode_fields(data: Mapping, fa: FrameAnalysis) -> None:
                                    _tuple(value.get("shift")), value.get("green_ground"), value.get("green_texture"))
         elif name == "imagenet":
             fa.imagenet = [Label(d["label"], d["score"]) for d in value]
+        elif name == "regions":
+            fa.regions = [Region(d["source"], _tuple(d["box"]), [Label(x["label"], x["score"]) for x in d["labels"]])
+                          for d in value]
         else:
             raise KeyError(name)
 
@@ -164,7 +167,11 @@ def analysis_caches(store: FeatureStore, video_fingerprint: str, analysers: Sequ
 
 def analyse_cached(images: Sequence[np.ndarray], times: Sequence[float], analysers: Sequence[Analyser],
                    caches: Mapping[str, AnalysisCache], *, batch: int = BATCH) -> list[FrameAnalysis]:
-    """Like ``analyse_frames``, but frames an analyser already measured come from its cache."""
+    """Like ``analyse_frames``, but frames an analyser already measured come from its cache.
+
+    An analyser with ``needs`` (names of :class:`FrameAnalysis` fields, e.g. the ImageNet
+    analyser's object and hand boxes) is given those fields as the analysers before it in
+    ``analysers`` measured them; only the fields it fills itself go into its cache."""
     if len(images) != len(times):
         raise ValueError(f"{len(images)} images but {len(times)} times")
     out = [FrameAnalysis(t=float(t)) for t in times]
@@ -177,10 +184,14 @@ def analyse_cached(images: Sequence[np.ndarray], times: Sequence[float], analyse
                 todo.append(i)
             else:
                 decode_fields(hit, fa)
+        needs = tuple(getattr(analyser, "needs", ()))
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
-            fresh = [FrameAnalysis(t=out[i].t) for i in chunk]
+            fresh = [FrameAnalysis(t=out[i].t, **{n: getattr(out[i], n) for n in needs}) for i in chunk]
             analyser.analyse([images[i] for i in chunk], fresh)
+            for fa in fresh:  # what it was given is the other analysers' to store
+                for n in needs:
+                    setattr(fa, n, [])
             if cache is not None:
                 cache.put(fresh)
             for i, fa in zip(chunk, fresh):
@@ -195,8 +206,9 @@ class LazyAnalyser:
     the real analyser must report the same ``model_id``.
     """
 
-    def __init__(self, name: str, model_id: str, factory: Callable[[], Analyser]) -> None:
+    def __init__(self, name: str, model_id: str, factory: Callable[[], Analyser], needs: tuple[str, ...] = ()) -> None:
         self.name, self.model_id = name, model_id
+        self.needs = needs  # FrameAnalysis fields of earlier analysers it reads (see analyse_cached)
         self._factory = factory
         self._model: Analyser | None = None
 
@@ -238,12 +250,12 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
 
         found.append(LazyAnalyser("ocr", OCR_MODEL_ID, load_ocr))
     if setting:
-        from .imagenet import MODEL_ID as IMAGENET_MODEL_ID
+        from .analysers.imagenet import ANALYSER_ID, NEEDS
 
         def load_imagenet():
             from .analysers.imagenet import ImageNetAnalyser
 
             return ImageNetAnalyser()
 
-        found.append(LazyAnalyser("imagenet", IMAGENET_MODEL_ID, load_imagenet))
+        found.append(LazyAnalyser("imagenet", ANALYSER_ID, load_imagenet, NEEDS))
     return found

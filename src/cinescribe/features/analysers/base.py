@@ -107,6 +107,17 @@ class Label:
     score: float
 
 
+@dataclass(frozen=True)
+class Region:
+    """ImageNet classes of one part of a frame: ``source`` says which detection the crop was cut
+    around (``"hand"``, or the COCO class of an object box), ``box`` is that detection's box and
+    ``labels`` the crop's most probable classes, most probable first."""
+
+    source: str
+    box: Box
+    labels: list[Label]
+
+
 @dataclass
 class FrameAnalysis:
     """Everything measured in one frame at time ``t`` (seconds)."""
@@ -119,6 +130,7 @@ class FrameAnalysis:
     text: list[TextLine] = field(default_factory=list)
     pixels: PixelStats | None = None
     imagenet: list[Label] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
