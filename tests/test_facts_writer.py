@@ -157,3 +157,23 @@ def test_every_posture_the_pose_analyser_derives_can_be_written():
         out = write(facts, 12)
         assert out.text and unlicensed_words(out) == [], (posture, out)
         assert any(f.kind == "posture" for f in out.facts)
+
+
+def _face(expression, score):
+    return Face(0.97, (0.39, 0.32, 0.53, 0.67), expression, score)
+
+
+def test_an_expression_must_hold_across_the_sampled_frames():
+    # the demo's cameraman squinting: the emotion model says sad and angry by turns (read off its frames)
+    readings = [("sad", 0.49), ("sad", 0.57), ("sad", 0.69), ("angry", 0.40), ("angry", 0.58), ("angry", 0.36),
+                ("sad", 0.69), ("angry", 0.52), ("angry", 0.52), ("sad", 0.65)]
+    sampled = [frame(t / 2, [PERSON], [_face(e, s)]) for t, (e, s) in enumerate(readings)]
+    keyframes = [sampled[4], sampled[7], sampled[8]]  # all three key frames say "angry"
+    assert [f.key for f in slot_facts(keyframes, []) if f.kind == "expression"] == ["expression:angry"]
+    assert not [f for f in slot_facts(keyframes, [], sampled=sampled) if f.kind == "expression"]
+    # the astronaut's smile: happy at 0.98-1.0 in every frame
+    smiling = [frame(t / 2, [PERSON], [_face("happy", 1.0)]) for t in range(3)]
+    found = [f for f in slot_facts(smiling[1:2], [], sampled=smiling) if f.kind == "expression"]
+    assert [(f.value, f.evidence["votes"], f.evidence["faces"]) for f in found] == [("smile", 3, 3)]
+    one = [frame(0.0, [PERSON], [_face("happy", 1.0)])]
+    assert not [f for f in slot_facts(one, [], sampled=one) if f.kind == "expression"]  # one reading is not agreement

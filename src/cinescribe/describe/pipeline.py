@@ -426,7 +426,9 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
     new_scene = scene if previous_scene is not None and scene != previous_scene else None
     inner_cuts = [c for c in cuts if slot.start < c < slot.end]
     tracks = track_shots(followed[0], inner_cuts, aspect=followed[1]) if followed is not None else None
-    facts = down_weight_heard(tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks, setting=setting),
+    sampled = followed[0] if followed is not None else ()
+    facts = down_weight_heard(tracker.weigh([*slot_facts(measured, dense, inner_cuts, new_scene, tracks, setting=setting,
+                                                         sampled=sampled),
                                              *character_facts(characters, times, refs)]),
                               line_before(transcript, slot.start))
     if writer is not None:

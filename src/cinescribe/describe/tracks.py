@@ -112,6 +112,8 @@ class Track:
     label: str
     sightings: list[Sighting] = field(default_factory=list)
     confirmed: bool = False
+    detected: str | None = None  # the detector's class when another measurement renamed the track
+    named_by: dict | None = None  # the evidence that renamed it, or ruled it out (:mod:`.regions`)
 
     @property
     def times(self) -> list[float]:
@@ -139,9 +141,12 @@ class Track:
 
     def evidence(self) -> dict:
         """The track as JSON-ready evidence: id, frame times, rounded boxes and scores."""
-        return {"id": self.id, "label": self.label, "frames": [round(s.t, 3) for s in self.sightings],
-                "boxes": [[round(v, 3) for v in s.box] for s in self.sightings],
-                "mean_score": round(self.mean_score, 3), "pose_share": round(self.pose_share, 2)}
+        out = {"id": self.id, "label": self.label, "frames": [round(s.t, 3) for s in self.sightings],
+               "boxes": [[round(v, 3) for v in s.box] for s in self.sightings],
+               "mean_score": round(self.mean_score, 3), "pose_share": round(self.pose_share, 2)}
+        if self.named_by is not None:
+            out.update(detected=self.detected, named_by=self.named_by)
+        return out
 
 
 @dataclass(frozen=True)
