@@ -38,7 +38,7 @@ HELD: dict[str, str] = {
     "carton": "box", "crate": "box", "chest": "box", "packet": "box", "pencil box": "box",
     "water bottle": "bottle", "pop bottle": "bottle", "beer bottle": "bottle", "wine bottle": "bottle",
     "pill bottle": "bottle", "water jug": "bottle",
-    "coffee mug": "cup", "cup": "cup",
+    "coffee mug": "cup", "cup": "cup", "espresso": "cup",
     "cellular telephone": "phone", "envelope": "envelope", "book jacket": "book",
 }
 # ImageNet index ranges (inclusive) of COCO's animal classes.
