@@ -29,6 +29,8 @@ def test_crops_agree_only_in_most_key_frames():
     assert list(found) == ["box"] and found["box"]["frames"] == [0.0, 1.0] and found["box"]["of"] == 3
     assert found["box"]["scores"] == [0.35, 0.6]
     assert agreed(crops[:1] + crops[2:], HELD) == {}  # one crop of two is no agreement
+    assert agreed(crops[1:2], HELD)["box"]["frames"] == [1.0]  # one key frame's crop, confident
+    assert agreed(crops[:1], HELD) == {}  # ... or not
 
 
 def test_a_lone_moving_hand_holds_what_its_crops_agree_on():

@@ -20,11 +20,16 @@ Posture changes (sit down, stand up, lie down, fall), arms (raise an arm, reach)
 turning use the MoveNet keypoints of the sightings; each needs two sightings agreeing at each end.
 
 Hands. The hand detector finds hands in still pictures too (the demo's photo of a cup on a saucer
-reads as a hand at 0.47-0.87 in every frame, its motorcycle photo as a fist), so a hand is a hand at
-work only when it moves against the scene or a confirmed person holds it.  Hand tracks' median step
-(camera shift removed, in hand sizes a second, at 2 frames a second): the demo's panned and zoomed
-photos 0.03-0.07; real hands turning a bottle (``cup.mp4``) 0.26-1.7, even when the wrist turns
-in place; :data:`HAND_MIN_SPEED` = 0.15 lies between.
+reads as a hand at 0.47-0.87 in every frame, its cat and motorcycle photos as fists at 0.3-0.5), so a
+hand is a hand at work only when a confirmed person holds it, or when it moves against the scene
+*and* an arm leads to it.  Hand tracks' median step (camera shift removed, in hand sizes a second,
+at 2 frames a second): the demo's steady photos 0.03-0.07, but its zoomed motorcycle photo
+0.21-0.29 (a zoom is not removed); real hands turning a bottle (``cup.mp4``) 0.26-1.7 and moving a
+box (``box.mp4``) 0.13-0.88: :data:`HAND_MIN_SPEED` = 0.1.  The arm: the person detector reads a
+bare forearm as a weak "person" (0.3-0.53: too weak to confirm a person) whose box overlaps the
+hand in 4 of 5 to all of the sightings of ``box.mp4``'s and ``cup.mp4``'s hands; the demo's hands
+in photos of a cup, a cat and a motorcycle have no person box at all:
+:data:`ARM_MIN_SHARE` = 0.5 of the hand's sightings.
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ HOLDABLE = frozenset({
     "laptop", "sports ball", "frisbee", "tennis racket", "vase", "suitcase", "backpack", "kite", "clock",
 })  # COCO classes a hand can hold
 LIFT_MIN = 0.08  # frame heights a held object rises while held: lifts it
-HAND_MIN_SPEED = 0.15  # hand sizes a second a hand moves against the scene: a hand at work, not a picture of one
+HAND_MIN_SPEED = 0.1  # hand sizes a second a hand moves against the scene (see the module docstring)
+ARM_MIN_SHARE = 0.5  # share of a hand's sightings that a person box (an arm, however weak) overlaps
 
 
 @dataclass(frozen=True)
@@ -280,12 +286,13 @@ def person_actions(track: Track, aspect: float, shift: tuple[float, float] = (0.
     if faced[0] and faced[1] and faced[0] != faced[1]:
         out.append(Action("turn", one, frames, measure={"from": faced[0], "to": faced[1]}))
     first, last = track.sightings[0], track.sightings[-1]
-    if first_t is not None and track.start > first_t + 1e-6 and (edge := _touches(first.box)):
+    judged = m["duration"] >= MIN_DURATION  # a track seen for a moment has no direction to go by
+    if judged and first_t is not None and track.start > first_t + 1e-6 and (edge := _touches(first.box)):
         inward = {"left": m["dx"] > 0, "right": m["dx"] < 0, "bottom": m["dy"] < 0 or m["depth"] < 0,
                   "top": m["dy"] > 0}[edge]
         if inward:
             out.append(Action("enter", one, frames, direction=edge, measure={"edge": edge, "box": list(first.box)}))
-    if last_t is not None and track.end < last_t - 1e-6 and (edge := _touches(last.box)):
+    if judged and last_t is not None and track.end < last_t - 1e-6 and (edge := _touches(last.box)):
         outward = {"left": m["dx"] < 0, "right": m["dx"] > 0, "bottom": m["dy"] > 0 or m["depth"] > 0,
                    "top": m["dy"] < 0}[edge]
         if outward:
@@ -351,14 +358,27 @@ def hand_motion(hand: Track, aspect: float, shift: tuple[float, float] = (0.0, 0
     return {"speed": round(median(speeds), 3) if speeds else 0.0, "steps": len(speeds)}
 
 
+def arm_share(hand: Track, people: Sequence[Track]) -> float:
+    """Share of the hand's sightings that a person track's box (confirmed or not: a forearm reads
+    as a weak person) overlaps in the same frame."""
+    boxes: dict[float, list] = {}
+    for person in people:
+        for s in person.sightings:
+            boxes.setdefault(s.t, []).append(s.box)
+    hits = sum(1 for h in hand.sightings if any(iou(h.box, b) > 0 for b in boxes.get(h.t, ())))
+    return hits / len(hand.sightings) if hand.sightings else 0.0
+
+
 def hand_at_work(hand: Track, tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> dict | None:
     """Why a confirmed hand track is a hand at work rather than a hand-like patch of a still
-    picture, or None: it moves against the scene (:func:`hand_motion` at :data:`HAND_MIN_SPEED`
-    or more), or a confirmed person's box holds it (:func:`_owners`)."""
+    picture, or None: a confirmed person's box holds it (:func:`_owners`), or it moves against the
+    scene (:func:`hand_motion` at :data:`HAND_MIN_SPEED` or more) with an arm leading to it
+    (:func:`arm_share` at :data:`ARM_MIN_SHARE` or more)."""
     owners = _owners(hand, tracks.confirmed_people)
     moved = hand_motion(hand, tracks.aspect, shift)
-    if owners or moved["speed"] >= HAND_MIN_SPEED:
-        return {"hand": hand.id, "owners": list(owners), **moved}
+    arm = arm_share(hand, tracks.people)
+    if owners or (moved["speed"] >= HAND_MIN_SPEED and arm >= ARM_MIN_SHARE):
+        return {"hand": hand.id, "owners": list(owners), "arm_share": round(arm, 2), **moved}
     return None
 
 

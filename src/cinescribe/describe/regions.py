@@ -16,7 +16,9 @@ Two uses, each from key frames that agree:
 
 Agreement: a word's summed probability in one crop reaches :data:`MIN_MASS`, in at least
 :data:`MIN_CROPS` crops from different key frames and in more than half of the key frames that
-have crops of that source.
+have crops of that source; when only one key frame has such crops (the demo's cat is in view in
+one key frame of its slot), one crop must reach :data:`MIN_MASS_ONE` (the cat's crops: 0.86-0.95
+for the cat classes; the dog classes nil).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .actions import Action
 from .tracks import SlotTracks, Track, iou
 
 MIN_MASS = 0.3
+MIN_MASS_ONE = 0.5
 MIN_CROPS = 2
 
 # ImageNet classes of things a hand holds -> the word a describer uses.
@@ -80,10 +83,11 @@ def agreed(crops: Sequence[tuple[float, Region]], table: dict[str, str]) -> dict
     """Per word of ``table``: the crops (``(frame time, region)``) whose summed probability of the
     word's classes reaches :data:`MIN_MASS`, when they agree (see the module docstring)."""
     frames = {t for t, _ in crops}
+    floor, need = (MIN_MASS, MIN_CROPS) if len(frames) > 1 else (MIN_MASS_ONE, 1)
     found: dict[str, dict] = {}
     for t, region in crops:
         for word, m in _mass(region, table).items():
-            if m >= MIN_MASS:
+            if m >= floor:
                 g = found.setdefault(word, {"frames": set(), "scores": [], "classes": {}})
                 g["frames"].add(t)
                 g["scores"].append(round(m, 3))
@@ -92,7 +96,7 @@ def agreed(crops: Sequence[tuple[float, Region]], table: dict[str, str]) -> dict
                         g["classes"][label.label] = round(max(label.score, g["classes"].get(label.label, 0.0)), 3)
     out = {}
     for word, g in found.items():
-        if len(g["frames"]) >= MIN_CROPS and len(g["frames"]) * 2 > len(frames):
+        if len(g["frames"]) >= need and len(g["frames"]) * 2 > len(frames):
             out[word] = {"frames": sorted(g["frames"]), "of": len(frames), "scores": g["scores"],
                          "classes": g["classes"], "model": ANALYSER_ID}
     return out
@@ -144,7 +148,7 @@ def check_labels(tracks: SlotTracks, keyframes: Sequence[FrameAnalysis]) -> None
     table = animal_classes()
     for tr in tracks.confirmed_objects:
         crops = _crops(keyframes, tr.label, tr)
-        if tr.label in ANIMALS and len(crops) >= MIN_CROPS:
+        if tr.label in ANIMALS and crops:
             found = agreed(crops, table)
             if tr.label in found:
                 continue
