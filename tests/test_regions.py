@@ -120,3 +120,28 @@ def test_real_photos_moved_over_a_background(photo, word):
     else:
         found = held_thing(measured)
         assert found is not None and found[0] == "cup", [r.labels[:3] for f in measured for r in f.regions]
+
+
+def test_vtest_parked_vans_read_as_car_and_truck_are_vans():
+    """``vtest.avi``'s two white vans parked by the building (top right) are a "car" and a "truck"
+    to the detector at 0.36-0.41; the crops round them are a moving van at 0.61-0.88."""
+    import shutil
+    from pathlib import Path
+
+    from cinescribe.features.analysers import analyse_frames
+    from cinescribe.features.analysers.human import HumanAnalyser, find_node_dir
+    from cinescribe.features.analysers.imagenet import ImageNetAnalyser
+    from cinescribe.media.frames import sample_frames
+
+    clip = Path(__file__).resolve().parents[2] / "shared" / "data" / "clips" / "vtest.avi"
+    node = shutil.which("node") and (find_node_dir() / "node_modules" / "@vladmandic" / "human-models").is_dir()
+    if not clip.is_file() or not node:
+        pytest.skip("needs the real clips and the node models")
+    with sample_frames(clip, 0.5, max_side=640, start=0.0, end=7.0) as stream:
+        frames = [f for f in stream if f.t <= 7.0]
+    with HumanAnalyser(objects=True, faces=False, poses=False) as human:
+        measured = analyse_frames([f.image for f in frames], [f.t for f in frames], [human, ImageNetAnalyser()])
+    facts = slot_facts(measured, [], tracks=track_slot(measured, 768 / 576), sampled=measured)
+    vehicles = [f for f in facts if f.kind == "object" and f.key in ("object:van", "object:car", "object:truck")]
+    assert [f.value for f in vehicles] == ["van"], [f.key for f in facts]
+    assert {t["detected"] for t in vehicles[0].evidence["track_evidence"]} == {"car", "truck"}
