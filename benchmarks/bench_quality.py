@@ -12,7 +12,10 @@ written down from looking at the frames (:mod:`cinescribe.evaluate.coverage`):
   cuts and no detections scores 1);
 - seconds per stage, from the script's own ``timings_s``.
 
-    .venv/bin/python benchmarks/bench_quality.py [--clips vtest,box] [--show] [--json out.json]
+    .venv/bin/python benchmarks/bench_quality.py [--clips vtest,box] [--show] [--json out.json] [--cache DIR]
+
+``--cache DIR`` keeps the per-frame model results in ``DIR`` between runs (while iterating on the
+rules of ``describe``, which run afresh each time); the stage times are then not the models' own.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ def main() -> int:
     ap.add_argument("--tolerance", type=float, default=0.5, help="seconds a detected cut may be off (default 0.5)")
     ap.add_argument("--show", action="store_true", help="print every AD and every false claim")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    ap.add_argument("--cache", type=Path, help="feature cache to reuse between runs (default: a fresh, empty one)")
     args = ap.parse_args()
 
     truth = yaml.safe_load(TRUTH.read_text())
@@ -99,7 +103,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         for name in names:
             video, cuts = clip_path(name, truth[name])
-            script, wall = describe(video, Path(tmp) / name, Path(tmp) / "cache")
+            script, wall = describe(video, Path(tmp) / name, args.cache or Path(tmp) / "cache")
             result = score(name, truth[name], script, cuts, args.tolerance)
             result["wall_s"] = round(wall, 2)
             results.append(result)

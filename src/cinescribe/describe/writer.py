@@ -239,7 +239,8 @@ def _parts(facts: Sequence[Fact], is_known: Callable[[str], bool], refer: Refer 
         count = len(characters)
         actions = [a for a in actions if int(a.evidence.get("count", 1)) == count and _action_fits(a, characters)]
     elif actions and int(actions[0].evidence.get("count", 1)) == 0:  # a hand with no tracked person
-        subject, plural = ("the hand" if is_known("object:hand") else "a hand"), False
+        known_hand = is_known("object:hand") or is_known(actions[0].key)
+        subject, plural = ("the hand" if known_hand else "a hand"), False
         actions = actions[:1]
     elif people is not None or actions:
         count = int(people.value) if people is not None else int(actions[0].evidence.get("count", 1))
