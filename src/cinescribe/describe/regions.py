@@ -1,5 +1,7 @@
-"""What the ImageNet classifier says about the crops round hands and detected objects
-(:attr:`FrameAnalysis.regions`, :mod:`cinescribe.features.analysers.imagenet`).
+"""What a hand holds, and which animal or vehicle a detector's box is, from ImageNet crops.
+
+The crops are those round hands and detected objects (:attr:`FrameAnalysis.regions`,
+:mod:`cinescribe.features.analysers.imagenet`).
 
 Two uses, each from key frames that agree:
 

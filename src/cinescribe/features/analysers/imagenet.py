@@ -1,5 +1,6 @@
-"""ImageNet-1k classes of whole frames and of the parts round hands and objects, from the packaged
-MobileNetV2 (:mod:`..imagenet`).
+"""ImageNet-1k classes of whole frames and of crops round hands and objects (packaged MobileNetV2).
+
+The classifier is :mod:`..imagenet`'s.
 
 Fills :attr:`FrameAnalysis.imagenet` with the ``top_k`` most probable classes of the whole frame
 whose probability is at least ``min_score``, most probable first, and :attr:`FrameAnalysis.regions`
