@@ -122,6 +122,7 @@ def test_real_photos_moved_over_a_background(photo, word):
         assert found is not None and found[0] == "cup", [r.labels[:3] for f in measured for r in f.regions]
 
 
+@pytest.mark.slow  # the node perception models on real footage, as tests/test_tracks_real.py
 def test_vtest_parked_vans_read_as_car_and_truck_are_vans():
     """``vtest.avi``'s two white vans parked by the building (top right) are a "car" and a "truck"
     to the detector at 0.36-0.41; the crops round them are a moving van at 0.61-0.88."""
