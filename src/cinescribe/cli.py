@@ -114,7 +114,7 @@ def _print_result(script, paths: dict[str, Path]) -> None:
 def describe(
     video: Path = typer.Argument(..., help="The video to describe (any container/codec FFmpeg reads)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: a folder named after the video, beside it)."),
-    subtitles: Optional[Path] = typer.Option(None, "--subtitles", "-s", help="SRT or WebVTT dialogue subtitles; cues count as dialogue."),
+    subtitles: Optional[Path] = typer.Option(None, "--subtitles", "-s", help="SRT, WebVTT, ASS or SSA dialogue subtitles; cues count as dialogue."),
     formats: str = typer.Option(",".join(DESCRIBE_DEFAULT), help=FORMATS_HELP),
     options=None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
