@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import InputError, MissingDependencyError
+from .media.audio import resample
 from .timeline import Interval
 
 _INSTALL = "install them with: apt-get install ffmpeg espeak-ng"
@@ -144,9 +145,7 @@ def _speak(text: str, workdir: Path, n: int) -> np.ndarray:
     if width != 2 or ch != 1:
         raise RuntimeError(f"unexpected espeak-ng WAV format ({width * 8} bit, {ch} ch)")
     x = data.astype(np.float32) / 32768.0
-    if rate != AUDIO_RATE:  # espeak-ng uses 22050 Hz; resample linearly if not
-        t = np.arange(int(len(x) * AUDIO_RATE / rate)) * rate / AUDIO_RATE
-        x = np.interp(t, np.arange(len(x)), x).astype(np.float32)
+    x = resample(x, rate, AUDIO_RATE)  # espeak-ng's rate is 22050 Hz already
     loud = np.flatnonzero(np.abs(x) > 0.01)
     if len(loud) == 0:
         raise RuntimeError(f"espeak-ng produced silence for {text!r}")

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from ..atomic import atomic_path
 from ..errors import InputError, MissingDependencyError
+from ..media.audio import resample
 from ..progress import progress_bar
 from ..timeline import Interval
 from .tts import Spoken
@@ -130,13 +130,6 @@ def duck_gain(times: np.ndarray, ducks: Sequence[Duck], duck_db: float) -> np.nd
             np.maximum(depth, duck_depth(times, d), out=depth)
     return 10.0 ** (duck_db * depth / 20.0)
 
-
-def resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
-    """``(n,)`` float32 from ``src`` Hz to ``dst`` Hz (polyphase filter)."""
-    if src == dst or audio.size == 0:
-        return audio.astype(np.float32)
-    g = math.gcd(src, dst)
-    return resample_poly(audio, dst // g, src // g).astype(np.float32)
 
 
 class ADTrack:

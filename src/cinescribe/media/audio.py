@@ -14,6 +14,9 @@ as corrupt too.  When more than half of the packets fail, the track cannot be de
 :class:`UndecodableAudio` (an :class:`InputError`; the describe pipeline reports it as a warning
 and goes on as if the video had no audio).
 
+:func:`resample` changes the rate of samples already in memory (a polyphase low-pass filter,
+so nothing above the new Nyquist frequency folds back); every stage that resamples uses it.
+
 No audio stream: an *empty* array (``size == 0``) is returned and nothing is logged --
 the caller decides what to say (the describe pipeline warns "no audio: whole video is
 available for AD").  Path problems raise :class:`InputError` as in :mod:`.probe`.
@@ -22,10 +25,12 @@ available for AD").  Path problems raise :class:`InputError` as in :mod:`.probe`
 from __future__ import annotations
 
 import logging
+import math
 import os
 
 import av
 import numpy as np
+from scipy.signal import resample_poly
 
 from ..errors import InputError
 from .probe import AV_ERRORS, open_container
@@ -111,3 +116,19 @@ def extract_audio(path: str | os.PathLike[str], rate: int = 16000) -> np.ndarray
         return np.clip(buf.result(), -1.0, 1.0)
     finally:
         container.close()
+
+
+def resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """``(n,)`` samples at ``src`` Hz -> ``(ceil(n * dst / src),)`` float32 at ``dst`` Hz.
+
+    Polyphase resampling (upsample by ``dst/g``, low-pass, downsample by ``src/g``, ``g`` their
+    greatest common divisor) with scipy's Kaiser-windowed FIR, whose cut-off is the lower of the
+    two Nyquist frequencies: a tone above ``dst / 2`` is removed instead of aliasing to a false
+    low tone, and one well below it keeps its amplitude.
+    """
+    if src <= 0 or dst <= 0:
+        raise ValueError(f"sample rates must be positive, got {src} -> {dst}")
+    if src == dst or audio.size == 0:
+        return audio.astype(np.float32)
+    g = math.gcd(src, dst)
+    return resample_poly(audio, dst // g, src // g).astype(np.float32)

@@ -10,7 +10,7 @@ Backends are registered by name (:data:`BACKENDS`, :func:`register_backend`):
   on the espeak-ng demo it gives exactly the same intervals as the TorchScript model
   and is ~2.7x faster than it on one thread (49 s of audio: 0.25 s vs 0.67 s; 1.8x vs
   two torch threads).  ``threshold`` is Silero's speech probability threshold.
-  Audio not at 8 or 16 kHz is linearly resampled to 16 kHz first.
+  Audio not at 8 or 16 kHz is resampled to 16 kHz first (:func:`.audio.resample`).
 * ``energy``: frame RMS (30 ms window, 10 ms hop) against an adaptive level:
   ``floor + threshold * (peak - floor)`` in dB, where floor/peak are the 10th/99th
   percentile frame levels.  A dependency-free fallback for clean audio; music and
@@ -29,6 +29,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
+from .audio import resample
 from ..timeline import Interval, merge
 
 
@@ -104,8 +105,7 @@ class SileroVad:
         from silero_vad import get_speech_timestamps
 
         if rate not in (8000, 16000):
-            n = int(round(len(audio) * 16000 / rate))
-            audio = np.interp(np.arange(n) * rate / 16000, np.arange(len(audio)), audio).astype(np.float32)
+            audio = resample(audio, rate, 16000)
             rate = 16000
         model = self.model()
         with self._lock:  # the ONNX wrapper keeps recurrent state
