@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cinescribe.errors import InputError
-from cinescribe.describe.document import read_json
+from cinescribe.describe.document import read_document
 from cinescribe.export.pipeline import ExportConfig
 from cinescribe.export.review.edits import Edit, StaleRevision, check_edit, revision, save_edits
 from cinescribe.export.review.server import Review, make_server
@@ -53,7 +53,7 @@ def folder(speech_video, tmp_path) -> Path:
 
 
 def doc_of(folder: Path) -> dict:
-    return read_json(folder / "speech.ad.json")
+    return read_document(folder / "speech.ad.json")
 
 
 def test_check_edit_rules(folder):

@@ -10,7 +10,7 @@ import pytest
 from cinescribe.describe.facts import Fact
 from cinescribe.describe.planner import Slot
 from cinescribe.describe.script import ADScript, AudioDescription
-from cinescribe.describe.document import read_json
+from cinescribe.describe.document import read_document
 from cinescribe.export.review.server import Review, make_server
 from cinescribe.face_videos import make_face_video, shot_plan
 from cinescribe.media.fingerprint import fingerprint
@@ -59,7 +59,7 @@ def server(folder):
 
 
 def _texts(folder):
-    return [d["text"] for d in read_json(folder / "faces.ad.json")["descriptions"]]
+    return [d["text"] for d in read_document(folder / "faces.ad.json")["descriptions"]]
 
 
 def test_rename_api_rewrites_every_ad_saves_a_backup_and_exports(server):
@@ -124,7 +124,7 @@ def test_heard_names_are_offered_for_renaming_and_choosing_one_renames(server, t
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     port, folder = server
     path = folder / "faces.ad.json"
-    doc = read_json(path)
+    doc = read_document(path)
     doc["heard_names"] = HEARD
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     shots = tmp_path_factory.mktemp("screenshots")
@@ -153,5 +153,5 @@ def test_heard_names_are_offered_for_renaming_and_choosing_one_renames(server, t
     assert _texts(folder) == [f"{NAME} appears.", TEXTS[1], f"{NAME} remains."]
     vtt = (folder / "faces.ad.vtt").read_text(encoding="utf-8")
     assert f"{NAME} appears." in vtt and f"{NAME} remains." in vtt
-    assert read_json(path)["heard_names"] == HEARD
+    assert read_document(path)["heard_names"] == HEARD
     print(f"screenshot in {shots}")

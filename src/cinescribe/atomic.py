@@ -91,12 +91,21 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def read_json(path: str | os.PathLike[str], missing: str) -> Any:
-    """The JSON document at ``path``; a missing file or bad JSON is a one-line :class:`InputError`
-    (``missing`` says what the file should be and how to get one)."""
+def read_json(path: str | os.PathLike[str], missing: str, damaged: str = "") -> Any:
+    """The JSON document at ``path``; a missing, unreadable or corrupted file is a one-line
+    :class:`InputError`.  ``missing`` says what the file should be and how to get one (``"score
+    track; write one with ..."``), ``damaged`` how to repair a corrupted one."""
+    p = Path(path)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such {missing}") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})") from None
+        raise InputError(f"{p}: no such {missing}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a text file, so no {missing}") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fix = f"; {damaged}" if damaged else ""
+        raise InputError(f"{p}: corrupted JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}){fix}") from None

@@ -385,9 +385,9 @@ def classify_predict(
     if attach is not None and (segments is None or len(videos) != 1):
         raise InputError("--attach needs --segments and exactly one video")
     if attach is not None:
-        from .describe.document import read_json
+        from .describe.document import read_document
 
-        read_json(attach)  # refuse a bad --attach before any work
+        read_document(attach)  # refuse a bad --attach before any work
     from .train.classify import run_predict
 
     doc = run_predict(model, videos, output, segments=segments, ads=ads, cache=cache)

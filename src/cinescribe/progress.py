@@ -1,4 +1,8 @@
-"""Progress bars for long steps, on stderr, quiet when asked or when not on a terminal."""
+"""Progress bars for long steps, on stderr, quiet when asked or when not on a terminal.
+
+:func:`progress_bar` is one bar for one step; :func:`new_progress` is the display it uses, for a
+caller that keeps several bars at once (a batch: one for the whole run, one per running video).
+"""
 
 from __future__ import annotations
 
@@ -27,22 +31,27 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
-@contextlib.contextmanager
-def progress_bar(description: str, total: float | None) -> Iterator["Step"]:
-    """A progress bar for one step; call ``advance(n)`` on the yielded object."""
-    disabled = _quiet or not sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
+def new_progress(show: bool = True) -> Progress:
+    """The one progress display: description, bar, done of total, elapsed and remaining time;
+    shown only when ``show`` and not quiet (:func:`set_quiet`) and stderr is a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=disabled,
+        disable=not show or _quiet or not sys.stderr.isatty(),
         transient=False,
     )
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: float | None) -> Iterator["Step"]:
+    """A progress bar for one step; call ``advance(n)`` on the yielded object."""
+    progress = new_progress()
     with progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(f"[bold]{description}", total=total)
         yield Step(progress, task)
 
 

@@ -1,6 +1,6 @@
 """The AD-script document on disk: the one reader and writer of the ``.ad.json`` that ``describe`` writes.
 
-:func:`read_json` and :func:`load_script` read it, :func:`write_script` writes it.  The exporters, the review page, ``classify predict --attach`` and ``describe`` itself (keeping a
+:func:`read_document` and :func:`load_script` read it, :func:`write_script` writes it.  The exporters, the review page, ``classify predict --attach`` and ``describe`` itself (keeping a
 script's score tracks) read the JSON through here (a reviewer may have edited it).  A file that
 is not JSON, not an AD script, or has a wrong field is an :class:`InputError` naming the file and
 the field; nothing is written.  :func:`check_video` proves that a video is the one the script was
@@ -10,12 +10,11 @@ is :mod:`.schema`.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json
+from ..atomic import read_json, write_json
 from ..errors import InputError, show_number
 from ..media.asr import Transcript
 from ..media.fingerprint import fingerprint
@@ -27,18 +26,11 @@ from .script import SCHEMA, ADScript, AudioDescription
 JSON_SUFFIX = ".ad.json"
 
 
-def read_json(path: str | Path) -> dict[str, Any]:
+def read_document(path: str | Path) -> dict[str, Any]:
     """The raw document of an AD-script JSON file (checked to be one)."""
     p = json_path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file; give the .ad.json written by `cinescribe describe`")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not a text file; give the .ad.json written by `cinescribe describe`") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}: corrupted JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-                         "restore it from its .bak backup or run `cinescribe describe` again") from None
+    doc = read_json(p, "AD script; give the .ad.json written by `cinescribe describe`",
+                    "restore it from its .bak backup or run `cinescribe describe` again")
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise InputError(f"{p}: not a cinescribe AD script (schema {found!r}, expected {SCHEMA!r})")
@@ -107,14 +99,14 @@ def script_from_dict(doc: dict[str, Any], source: str = "AD script") -> ADScript
 
 def load_script(path: str | Path) -> ADScript:
     """Read and check the AD script at ``path``."""
-    return script_from_dict(read_json(path), str(path))
+    return script_from_dict(read_document(path), str(path))
 
 
 def kept_tracks(path: Path, fingerprint_: str | None) -> list[dict[str, Any]]:
     """The score tracks (``classify predict --attach``) of the AD script at ``path`` when it is
     one of the same video: they measure the video, not its ADs, so a new script keeps them."""
     try:
-        old = read_json(path)
+        old = read_document(path)
     except InputError:
         return []
     if not isinstance(old.get("video"), dict) or old["video"].get("fingerprint") != fingerprint_:

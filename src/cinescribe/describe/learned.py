@@ -40,12 +40,12 @@ from ..errors import InputError
 from ..features.analysers.base import FrameAnalysis
 from ..features.encoders.base import hash_files, l2_normalise
 from ..features.encoders.perception import PerceptionEncoder, perception_vector
+from ..function_words import STOP_WORDS
 from ..models import ADModel, ADModelConfig
 from ..models.ad_model import CHECKPOINT_KIND
 from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config
 from ..models.config import config_from_dict
 from ..models.inference import INFERENCE_NAME, InferenceConfig
-from ..models.text import STOP_WORDS
 
 log = logging.getLogger("cinescribe.describe")
 DIM = PerceptionEncoder.dim  # 99

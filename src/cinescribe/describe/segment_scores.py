@@ -15,7 +15,7 @@ from typing import Any
 
 from ..atomic import read_json, write_json
 from ..errors import InputError
-from .document import json_path, read_json as read_document
+from .document import json_path, read_document
 
 TRACK_SCHEMA = "cinescribe.score-track/1"
 

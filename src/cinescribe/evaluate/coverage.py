@@ -20,12 +20,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from .distinct import STOP_WORDS
+from ..function_words import PRONOUNS, STOP_WORDS
 
 # Words that claim nothing about the picture: function words, quantity words and the writer's
 # own connective vocabulary.  Numbers are neutral: a count can be off by one without being a false
 # object or action, and counts are judged by the tracking tests instead.
-NEUTRAL_WORDS = STOP_WORDS | frozenset("""
+NEUTRAL_WORDS = STOP_WORDS | PRONOUNS | frozenset("""
 two three four five six seven eight nine ten several many few group pair couple
 appear appears appeared remain remains stay stays now still then first again while past elsewhere
 picture screen view

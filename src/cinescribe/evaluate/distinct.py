@@ -21,20 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..function_words import PRONOUNS, STOP_WORDS
 from . import captioning
 
-# Function words of English (articles, pronouns, auxiliaries, prepositions, conjunctions) and the
-# pieces the PTB tokenizer splits off ('s, n't, ...).
-STOP_WORDS = frozenset("""
-a an the and or but nor so yet if then than as of at by for from in into on onto off out over under up down
-to with without within about above across after against along among around before behind below beneath
-beside between beyond during except inside near through toward towards upon via while is are was were be been
-being am do does did doing done have has had having will would shall should can could may might must i me my
-mine myself you your yours yourself he him his himself she her hers herself it its itself we us our ours
-ourselves they them their theirs themselves this that these those there here who whom whose which what when
-where why how all any both each few more most other some such no not only own same too very just also again
-once 's n't 'm 're 've 'll 'd -lrb- -rrb- one another
-""".split())
+# Function words (articles, pronouns, auxiliaries, prepositions, conjunctions) and the pieces
+# the PTB tokenizer splits off ('s, n't, ...).
+FUNCTION_WORDS = STOP_WORDS | PRONOUNS | frozenset("'s n't 'm 're 've 'll 'd -lrb- -rrb-".split())
 
 MEASURES = ("neighbour BLEU-2", "neighbour CIDEr-D", "repeated content words", "distinct-1", "distinct-2")
 
@@ -45,7 +37,7 @@ def _distinct(sentences: list[list[str]], n: int) -> float | None:
 
 
 def _repeated(prev: list[str], cur: list[str]) -> float | None:
-    content = [w for w in cur if w not in STOP_WORDS]
+    content = [w for w in cur if w not in FUNCTION_WORDS]
     if not content:
         return None
     before = set(prev)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..atomic import write_text
+from ..atomic import check_writable, write_text
 from ..data.annotations import read_annotations
 from ..data.predictions import align
 from ..errors import InputError, MissingDependencyError
@@ -176,21 +176,13 @@ def document_text(doc: dict[str, Any]) -> str:
 
 def write_outputs(result: Evaluation, outdir: Path, plot: bool = True) -> dict[str, Path]:
     """Write ``evaluation.json`` and (with ``plot``) ``evaluation.svg`` into ``outdir`` (atomically)."""
-    if outdir.exists() and not outdir.is_dir():
-        raise InputError(f"output path {outdir} is not a folder; choose another --out")
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --out") from None
+    check_writable(outdir)
     paths = {"json": outdir / "evaluation.json"}
-    try:
-        if plot:
-            from .plots import plot_evaluation
+    if plot:
+        from .plots import plot_evaluation
 
-            paths["svg"] = plot_evaluation(result, outdir / "evaluation.svg")
-        write_text(paths["json"], document_text(result.to_dict()))
-    except PermissionError as exc:
-        raise InputError(f"cannot write to {outdir}: {exc.strerror}; choose another --out") from None
+        paths["svg"] = plot_evaluation(result, outdir / "evaluation.svg")
+    write_text(paths["json"], document_text(result.to_dict()))
     return paths
 
 

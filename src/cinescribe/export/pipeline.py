@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..atomic import check_writable, write_json, write_text
-from ..describe.document import find_video, json_path, read_json, script_from_dict, stem_of
+from ..describe.document import find_video, json_path, read_document, script_from_dict, stem_of
 from ..describe.script import ADScript
 from ..errors import InputError
 from ..media.probe import probe
@@ -84,7 +84,7 @@ def export_script(
     formats = parse_formats(formats)
     cfg.validate()
     path = json_path(source)
-    doc = read_json(path)
+    doc = read_document(path)
     script = script_from_dict(doc, str(path))
     problems = check_script(path, doc)
     programme = _video(script, path, video, formats)

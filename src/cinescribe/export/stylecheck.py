@@ -15,7 +15,7 @@ from typing import Any
 
 from ..describe.style import SpeechTime, check_document
 from ..errors import InputError, MissingDependencyError
-from ..describe.document import json_path, read_json, script_from_dict
+from ..describe.document import json_path, read_document, script_from_dict
 from .voices import load_voice
 
 log = logging.getLogger("cinescribe.export")
@@ -48,7 +48,7 @@ def check_file(source: str | Path, voice: str = "default") -> dict[str, Any]:
     findings: [...]}, ...]}`` listing only descriptions with text.
     """
     path = json_path(source)
-    doc = read_json(path)
+    doc = read_document(path)
     script_from_dict(doc, str(path))  # the same checks every reader of the script makes
     if voice not in ("none", "default", "piper-joe", "espeak"):
         raise InputError(f"unknown --voice {voice!r}; choose one of: default, piper-joe, espeak, none")

@@ -8,7 +8,8 @@ from typing import Sequence
 import torch
 from transformers import LogitsProcessor
 
-from .text import PRONOUNS, STOP_WORDS, name_words, words
+from ..function_words import PRONOUNS, STOP_WORDS
+from .text import name_words, words
 
 
 @dataclass

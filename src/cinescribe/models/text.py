@@ -18,22 +18,7 @@ from typing import Sequence
 
 import torch
 
-# Function words never counted as distinctive (DistinctAD eq. 12 filters "prepositions and
-# pronouns"); articles, conjunctions, auxiliaries and common particles are added here.
-STOP_WORDS = frozenset("""
-a an the and or but nor so yet if then than as of at by for from in into onto on off out over
-under up down to with without within about above across after against along among around
-before behind below beneath beside between beyond during inside near through toward towards
-upon via while is am are was were be been being has have had do does did will would shall
-should can could may might must not no just very too also still there here this that these
-those what which who whom whose when where why how all any both each few more most other some
-such only own same s t don now again once further
-""".split())
-PRONOUNS = frozenset("""
-i me my mine myself you your yours yourself yourselves he him his himself she her hers herself
-it its itself we us our ours ourselves they them their theirs themselves one someone somebody
-something everyone everybody everything anyone anything nobody nothing
-""".split())
+from ..function_words import PRONOUNS, STOP_WORDS
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 

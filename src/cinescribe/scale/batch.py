@@ -21,15 +21,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..describe.pipeline import DescribeConfig
 from ..atomic import check_writable
 from ..errors import InputError
 from ..export.formats import DESCRIBE_DEFAULT, describe_formats
 from ..media.fingerprint import fingerprint
 from ..media.probe import check_path
-from ..progress import console, progress_bar
+from ..progress import new_progress, progress_bar
 from .backends import Backend, check_address, make_backend
 from .inputs import BatchItem, find_videos, input_base, plan_outputs
 from .jobs import Job, Outcome, config_key, job_key, one_line
@@ -166,8 +164,7 @@ def _drive(backend: Backend, jobs: list[Job], report: BatchReport, max_attempts:
     pending = deque(jobs)
     running: dict[int, Job] = {}
     total = len(rows)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console, disable=not (show_progress and console.is_terminal))
+    progress = new_progress(show_progress)
     bars: dict[int, int] = {}
     try:
         with progress:

@@ -17,7 +17,7 @@ from ...atomic import write_json
 from ...describe.characters import rename_character
 from ...errors import InputError
 from ...media.frames import sample_frames
-from ...describe.document import read_json, script_from_dict
+from ...describe.document import read_document, script_from_dict
 from .edits import StaleRevision, keep_backups, revision
 
 THUMB_SIDE = 96
@@ -28,7 +28,7 @@ def rename(path: Path, cid: str, name: str, expected_revision: str | None = None
     :func:`.edits.keep_backups`)."""
     if expected_revision is not None and revision(path) != expected_revision:
         raise StaleRevision(f"{path.name} changed on disk since it was loaded; reload the page and rename again")
-    doc = read_json(path)
+    doc = read_document(path)
     changed = rename_character(doc, cid, name)
     doc.setdefault("review", {"edits": 0})
     doc["review"]["renamed"] = int(doc["review"].get("renamed", 0)) + 1

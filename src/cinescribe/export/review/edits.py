@@ -34,7 +34,7 @@ from typing import Any
 from ...atomic import atomic_path, write_json
 from ...errors import InputError
 from ..checks import DEFAULT_WPS, MAX_CHARS, MIN_DURATION, check_description, word_budget, words_per_second
-from ...describe.document import read_json, script_from_dict
+from ...describe.document import read_document, script_from_dict
 from .desk import choose_candidate, restyle
 
 __all__ = ["BACKUPS", "DEFAULT_WPS", "MAX_CHARS", "MIN_DURATION", "Edit", "StaleRevision", "apply_edits", "check_edit",
@@ -143,7 +143,7 @@ def save_edits(path: Path, edits: list[Edit], expected_revision: str | None = No
     """Validate ``edits`` and write them to ``path`` (backups as in the module docstring); returns the result."""
     if expected_revision is not None and revision(path) != expected_revision:
         raise StaleRevision(f"{path.name} changed on disk since it was loaded; reload the page and edit again")
-    doc = read_json(path)
+    doc = read_document(path)
     problems = validate_all(doc, edits)
     if problems:
         return {"saved": False, "errors": {str(i): p for i, p in problems.items()}}

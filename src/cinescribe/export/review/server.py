@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ...errors import CinescribeError, InputError, WriteError
-from ...describe.document import find_video, json_path, read_json, script_from_dict, stem_of
+from ...describe.document import find_video, json_path, read_document, script_from_dict, stem_of
 from ..formats import FORMATS, parse_formats
 from ..pipeline import ExportConfig, export_script
 from ..webvtt import to_webvtt
@@ -69,7 +69,7 @@ class Review:
     def __init__(self, source: str | Path, video: str | Path | None = None,
                  formats: Sequence[str] = ("vtt", "srt", "ttml", "wav"), cfg: ExportConfig = ExportConfig()) -> None:
         self.path = json_path(source)
-        doc = read_json(self.path)
+        doc = read_document(self.path)
         script = script_from_dict(doc, str(self.path))
         self.formats = parse_formats(formats)
         cfg.validate()
@@ -84,7 +84,7 @@ class Review:
 
     def state(self) -> dict[str, Any]:
         with self.lock:
-            doc = read_json(self.path)
+            doc = read_document(self.path)
             rev = revision(self.path)
         report_path = self.path.parent / f"{self.stem}.ad.export.json"
         report = None
@@ -99,7 +99,7 @@ class Review:
 
     def validate(self, body: Any) -> dict[str, Any]:
         edit = Edit.from_json(body)
-        doc = read_json(self.path)
+        doc = read_document(self.path)
         errors = check_edit(doc, edit)
         known = any(int(d["index"]) == edit.index for d in doc["descriptions"])
         style = edit_findings(apply_edits(doc, [edit]), edit.index) if known else []
@@ -127,13 +127,13 @@ class Review:
         return {**result, "exported": self.export()["files"]}
 
     def thumbnail(self, cid: str) -> bytes:
-        chars = {c.get("id"): c for c in read_json(self.path).get("characters") or []}
+        chars = {c.get("id"): c for c in read_document(self.path).get("characters") or []}
         if cid not in chars:
             raise InputError(f"there is no character {cid!r}")
         return thumbnail(self.video, chars[cid])
 
     def vtt(self) -> str:
-        return to_webvtt(script_from_dict(read_json(self.path), str(self.path)))
+        return to_webvtt(script_from_dict(read_document(self.path), str(self.path)))
 
 
 def _web(name: str) -> bytes:
