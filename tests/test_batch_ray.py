@@ -1,4 +1,4 @@
-"""``cinescribe batch`` on a local Ray instance (the default backend): two tiny videos and a broken file.
+"""``cinescribe batch`` on a local Ray instance (the default backend with the `ray` extra): two tiny videos and a broken file.
 
 One video's first attempt kills its Ray actor: the batch replaces the actor, retries that
 video and goes on; the outputs equal single-video ``describe``; Ray's logs stay off stderr.

@@ -6,7 +6,8 @@ they finish.  A worker that dies (a crash, the OOM killer) fails only the video 
 with a retryable error, and is replaced.  ``events()`` returns ``(job index, stage)`` pairs
 as workers start stages.
 
-* :class:`RayBackend`: one Ray actor per worker declaring ``num_cpus``/``num_gpus``; with
+* :class:`RayBackend` (Ray is an optional extra, ``pip install 'cinescribe[ray]'``; without it
+  ``auto`` means processes): one Ray actor per worker declaring ``num_cpus``/``num_gpus``; with
   ``address`` ``None``/``"local"`` a private local Ray instance, else ``ray.init(address)``
   (``"auto"``, ``"HOST:PORT"``, ``"ray://HOST:PORT"``).  Every node needs cinescribe
   installed and the videos and output root at the same paths (a shared file system).
@@ -33,7 +34,7 @@ from .jobs import Job, Outcome
 from .worker import BatchSettings, VideoWorker
 
 log = logging.getLogger("cinescribe.scale")
-RAY_INSTALL = "pip install 'ray==2.60.*'"
+RAY_INSTALL = "pip install 'cinescribe[ray]'"
 CLOSE_TIMEOUT = 10.0  # seconds a worker gets to close its models when the batch ends
 
 
