@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from cinescribe.atomic import write_json
-from cinescribe.describe.extended import plan_extended
+from cinescribe.describe.extended import essential, first_appearances, plan_extended, plan_pauses, uncovered_openings
 from cinescribe.describe.planner import Slot
-from cinescribe.describe.pipeline import DescribeConfig
+from cinescribe.describe.pipeline import DescribeConfig, describe_video
 from cinescribe.errors import InputError
 from cinescribe.export.extended import hold_frames, pauses_of, shift
 from cinescribe.describe.document import load_script
@@ -148,3 +148,77 @@ def test_extended_export_without_pauses_is_refused(described, tmp_path):
     with pytest.raises(InputError, match="no extended ADs"):
         export_script(source, video=info.path, outdir=tmp_path, formats=("extended",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.ad.json"]  # nothing written
+
+
+def test_only_openings_with_a_reason_get_a_pause():
+    shots = [Interval(0.0, 3.0), Interval(3.0, 6.0), Interval(6.0, 9.0)]
+    scenes = [Interval(0.0, 9.0)]  # one scene: A/B/A
+    slots = [Slot(0, 0.0, 2.0, 5)]
+    dialogue = [Interval(2.0, 8.7)]
+    words = [Interval(2.0 + 0.45 * i, 2.3 + 0.45 * i) for i in range(15)]
+    moments = uncovered_openings(shots, scenes, slots, 9.0)
+    assert [(m.t, m.reasons) for m in moments] == [(3.0, ()), (6.0, ())]  # 0.0 is covered by the slot
+    assert moments[0].picture == Interval(3.0, 5.0)
+    assert plan_pauses(moments, slots, dialogue, words, 9.0, 2.5) == []  # nothing essential: no pause
+    kept = [essential(moments[0], ["THE HARBOUR"], []), essential(moments[1], [], ["c2"])]
+    assert [m.reasons for m in kept] == [("text",), ("character:c2",)]
+    text, face = plan_pauses(kept, slots, dialogue, words, 9.0, 2.5, labels={"c2": "a woman"})
+    assert text.pause_at == pytest.approx(3.2) and text.pause_for == ("text",)  # after the word ending at 3.2
+    assert face.pause_at == pytest.approx(6.35) and face.pause_for == ("character:c2",)
+    assert (text.slot.index, face.slot.index) == (1, 2)
+    assert face.reason == "c2 (a woman) is first seen with no gap for its AD"
+    # two reasons at one opening are one pause
+    (both,) = plan_pauses([kept[0].with_reasons("character:c1")], slots, dialogue, words, 9.0, 2.5)
+    assert both.pause_for == ("text", "character:c1")
+
+
+def test_first_appearance_is_the_earliest_sighting():
+    assert first_appearances([("c1", 4.0), ("c2", 3.5), ("c1", 2.5)]) == {"c1": 2.5, "c2": 3.5}
+
+
+class Recorder:
+    """A perception stand-in that records the times of the frames it sees."""
+
+    name, model_id = "recorder", "recorder/1"
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def analyse(self, images, out) -> None:
+        self.times += [fa.t for fa in out]
+
+    def close(self) -> None:
+        pass
+
+
+TITLE_SPEECH = [(2.0, "We have to leave before the guards come back, so take the map and the lamp and go now.")]
+TITLE_SHOTS = [("coffee", 3.0), ("title:THE HARBOUR", 3.0), ("coffee", 4.0)]
+
+
+@pytest.fixture(scope="module")
+def title_video(tmp_media):
+    return tmp_media("title-under-speech.mp4", speech=TITLE_SPEECH, shots=TITLE_SHOTS, duration=10.0)
+
+
+def test_without_extended_no_frame_under_dialogue_is_measured(title_video):
+    base = dict(objects=False, faces=False, poses=False, ocr=False, setting=False, asr="tiny.en")
+    plain, ext = Recorder(), Recorder()
+    script = describe_video(title_video.path, cfg=DescribeConfig(**base), analysers=[plain])
+    describe_video(title_video.path, cfg=DescribeConfig(**base, extended=True), analysers=[ext])
+    inside = [t for t in plain.times if any(iv.start < t < iv.end for iv in script.dialogue)]
+    assert plain.times and not inside
+    assert any(3.0 <= t <= 5.0 for t in ext.times)  # the title card's opening, measured for --extended
+
+
+def test_on_screen_text_under_speech_gets_a_pause(title_video):
+    cfg = dict(objects=False, faces=False, poses=False, ocr=True, setting=False, asr="tiny.en")
+    plain = describe_video(title_video.path, cfg=DescribeConfig(**cfg))
+    ext = describe_video(title_video.path, cfg=DescribeConfig(**cfg, extended=True))
+    assert len(ext.scenes) == 1  # coffee / title / coffee: one scene, so no scene opening under the speech
+    (d,) = [d for d in ext.descriptions if d.extended]
+    assert d.pause_for == ["text"] and "on-screen text appears" in d.reason
+    assert 3.0 <= d.pause_at <= 5.0 and any(iv.start <= d.pause_at <= iv.end for iv in ext.dialogue)
+    assert "HARBOUR" in d.text.upper()
+    assert [x.to_dict() for x in ext.descriptions if not x.extended] == [x.to_dict() for x in plain.descriptions]
+    (entry,) = [x for x in json.loads(json.dumps(ext.to_dict()))["descriptions"] if x.get("extended")]
+    assert entry["pause_for"] == ["text"] and entry["index"] == d.slot.index

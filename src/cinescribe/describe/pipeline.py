@@ -22,9 +22,11 @@ the key frames' perception vectors and the neighbouring slots (:mod:`.learned`);
 still measured and recorded, but the text is not constrained to them.
 With ``asr`` (a Whisper size; "" = off), the speech regions are recognised (:mod:`..media.asr`):
 only regions with words count as dialogue, the transcript and the names heard go into the script,
-and facts just said in the dialogue are down-weighted (:mod:`.heard`).  With ``extended``, scene
-openings that no slot covers get a pause of the picture (:mod:`.extended`); their frames, under
-dialogue and so not spooled, are decoded on their own.
+and facts just said in the dialogue are down-weighted (:mod:`.heard`).  With ``extended``, the shot
+openings that no slot covers are measured (their frames, under dialogue and so not spooled, are
+decoded on their own), and those that open a scene, show on-screen text or show a character
+for the first time (the characters are found with their faces too) get a pause of the picture
+(:mod:`.extended`).
 Bad input raises :class:`InputError` before any output is written.
 """
 
@@ -62,8 +64,8 @@ from ..progress import progress_bar
 from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
 from .config import POLISH_PACKAGED, DescribeConfig
-from .extended import mark_extended, plan_extended
-from .facts import slot_facts
+from .extended import essential, first_appearances, mark_extended, plan_pauses, uncovered_openings
+from .facts import slot_facts, text_facts
 from .heard import down_weight_heard, heard_names, line_before
 from .tracks import track_shots
 from .novelty import NoveltyTracker
@@ -138,6 +140,30 @@ def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interv
     return detector.cuts(), shots, scenes, spool
 
 
+def _decode(path: Path, picture: Interval, cfg: DescribeConfig) -> list[Frame]:
+    """The frames of ``picture`` at ``cfg.shot_fps`` and ``cfg.max_side``, decoded on their own."""
+    with sample_frames(path, cfg.shot_fps, max_side=cfg.max_side, start=picture.start, end=picture.end) as stream:
+        return [f for f in stream if picture.start <= f.t <= picture.end]
+
+
+def _plan_pauses(moments, pictures, characters, slots, dialogue, transcript, duration: float, cfg: DescribeConfig):
+    """The extended slots of the essential ``moments`` (their ``pictures`` measured): index ->
+    (:class:`~.extended.ExtendedSlot`, the picture's measurement)."""
+    first = first_appearances([(c.id, s.t) for c in characters for s in c.sightings])
+    kept, measured_of = [], {}
+    for m, measured in zip(moments, pictures):
+        texts = [str(f.value) for f in text_facts(measured[0])] if measured else []
+        seen = [cid for cid, t in first.items() if m.picture.start <= t <= m.picture.end]
+        m = essential(m, texts, seen)
+        if m.reasons:
+            kept.append(m)
+            measured_of[m.t] = measured
+    words = [Interval(w.start, w.end) for w in transcript.words] if transcript else []
+    planned = plan_pauses(kept, slots, dialogue, words, duration, cfg.planner.words_per_second,
+                          labels={c.id: c.label for c in characters})
+    return {e.slot.index: (e, measured_of[e.picture.start]) for e in planned}
+
+
 def _inside(spans: Sequence[Interval], t: float) -> bool:
     """Whether ``t`` lies in one of the sorted, disjoint ``spans`` (ends included)."""
     i = bisect.bisect_right([s.start for s in spans], t) - 1
@@ -195,10 +221,8 @@ def describe_video(
     cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue)
     lap("shots")
     slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
-    pauses = {e.slot.index: e for e in plan_extended(
-        scenes, slots, dialogue, [Interval(w.start, w.end) for w in transcript.words] if transcript else [],
-        info.duration, cfg.planner.words_per_second)} if cfg.extended else {}
-    slots = sorted(slots + [e.slot for e in pauses.values()], key=lambda s: (s.start, s.index))
+    moments = uncovered_openings([Interval(s.start, s.end) for s in shots], scenes, slots,
+                                 info.duration) if cfg.extended else []
     log.info(f"{len(dialogue)} dialogue intervals, {len(shots)} shots, {len(scenes)} scenes, {len(slots)} AD slots")
 
     done = journal.load() if journal else {}
@@ -210,14 +234,14 @@ def describe_video(
     polisher = writer = None
     models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr,
                                     hands=cfg.poses, setting=cfg.setting) if own else list(analysers)
-    if pending:
+    if pending or moments:
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()
     lap("load_models")
     store = FeatureStore() if store is None and own else store
     caches = analysis_caches(store, fingerprint(info.path), models, cfg.max_side) if store is not None else {}
     pixels = PixelAnalyser()
-    model_ids = {m.name: m.model_id for m in models} if pending else (dict(journal.models) if journal else {})
+    model_ids = {m.name: m.model_id for m in models} if pending or moments else (dict(journal.models) if journal else {})
     if polisher is not None:
         model_ids["polish"] = f"{polisher.path.name} (constrained to the facts' words)"
     if writer is not None:
@@ -235,26 +259,25 @@ def describe_video(
     # learned writer's next AD depends on, so that it sees the same context as an uninterrupted run
     recall_from = len(slots) - len(pending) - writer.memory if writer is not None else len(slots)
 
-    def frames_of(slot) -> list[Frame]:
-        if slot.index not in pauses:
-            return spool.frames(slot.start, slot.end)
-        # an extended AD's picture lies under dialogue, outside the spooled gaps: decoded on its own
-        seen = pauses[slot.index].picture
-        with sample_frames(info.path, cfg.shot_fps, max_side=cfg.max_side, start=seen.start, end=seen.end) as stream:
-            return [f for f in stream if seen.start <= f.t <= seen.end]
-
     def measure(position: int, slot):
-        seen = pauses[slot.index].picture if slot.index in pauses else slot  # an extended AD's picture
         if slot.index in done:  # measured again (from the cache) only where characters or the AD model need it
             times = done[slot.index].get("keyframes") or []
             wanted = cfg.faces or position >= recall_from
-            return (_measure_again(frames_of(slot), times, models, caches)
+            return (_measure_again(spool.frames(slot.start, slot.end), times, models, caches)
                     if times and wanted else [], [], times, None)
-        return _measure_slot(frames_of(slot), seen, cfg, models, pixels, caches, neighbours)
+        return _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
 
-    measurements = (measure(position, slot) for position, slot in enumerate(slots))
     characters = []
+    pauses: dict[int, tuple] = {}  # index -> (ExtendedSlot, its picture's measurement)
     try:
+        # an extended AD's picture lies under dialogue, outside the spooled gaps: decoded on its own
+        pictures = []
+        with progress_bar("Measuring shot openings under dialogue", total=len(moments)) as bar:
+            for m in moments:
+                pictures.append(_measure_slot(_decode(info.path, m.picture, cfg), m.picture, cfg, models, pixels,
+                                              caches, []))
+                bar.advance()
+        measurements = (measure(position, slot) for position, slot in enumerate(slots))
         if cfg.faces:  # characters need every slot's faces before the first sentence is written
             measured_all = []
             with progress_bar("Measuring slots", total=len(slots)) as bar:
@@ -262,22 +285,29 @@ def describe_video(
                     measured_all.append(m)
                     bar.advance()
             measurements = iter(measured_all)
-            characters = find_characters([fa for m in measured_all if m for fa in m[0]],
+            characters = find_characters([fa for m in [*measured_all, *pictures] if m for fa in m[0]],
                                          [Interval(s.start, s.end) for s in shots], cast)
+        if moments:
+            pauses = _plan_pauses(moments, pictures, characters, slots, dialogue, transcript, info.duration, cfg)
+        slots = sorted(slots + [e.slot for e, _ in pauses.values()], key=lambda s: (s.start, s.index))
         refs = CharacterReferences(characters)
+        position = -1  # among the regular slots
         with progress_bar("Describing slots", total=len(slots)) as bar:
-            for position, (slot, measured) in enumerate(zip(slots, measurements)):
+            for slot in slots:
+                pause, measured = pauses.get(slot.index, (None, None))
+                if pause is None:
+                    position += 1
+                    measured = next(measurements)
                 if slot.index in done:
                     description = AudioDescription.from_dict(done[slot.index], slot)
                     tracker.record(f.key for f in description.facts)
                     for cid in description.characters:
                         if cid in refs:
                             refs.mention(cid)
-                    if position >= recall_from and description.keyframes:
+                    if writer is not None and measured and (pause or position >= recall_from) and description.keyframes:
                         writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
                 else:
                     previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
-                    pause = pauses.get(slot.index)
                     description = _describe_slot(pause.picture if pause else slot, measured, cuts, scenes,
                                                  previous_scene, tracker, polisher, writer, characters, refs,
                                                  cfg.setting, previous_text, transcript)

@@ -21,7 +21,8 @@ class AudioDescription:
     """One slot and what was written for it (``text`` is empty when nothing fits).
 
     An extended AD (``extended``) is spoken while the picture is held: playback pauses at
-    ``pause_at`` for ``pause_s`` seconds; its slot is the span of picture it describes."""
+    ``pause_at`` for ``pause_s`` seconds; its slot is the span of picture it describes;
+    ``pause_for`` says why (``scene``, ``text``, ``character:<id>``: :mod:`.extended`)."""
 
     slot: Slot
     text: str
@@ -37,6 +38,7 @@ class AudioDescription:
     extended: bool = False
     pause_at: float | None = None
     pause_s: float = 0.0
+    pause_for: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], slot: Slot) -> "AudioDescription":
@@ -46,7 +48,8 @@ class AudioDescription:
                    d.get("polish", ""), list(d.get("characters") or []), [dict(m) for m in d.get("mentions") or []],
                    list(d.get("style", [])), list(d.get("candidates", [])),
                    bool(d.get("extended", False)),
-                   float(d["pause_at"]) if d.get("pause_at") is not None else None, float(d.get("pause_s", 0.0)))
+                   float(d["pause_at"]) if d.get("pause_at") is not None else None, float(d.get("pause_s", 0.0)),
+                   list(d.get("pause_for") or []))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,7 +68,8 @@ class AudioDescription:
             "considered_facts": [f.to_dict() for f in self.considered],
             "style": self.style,
             "candidates": self.candidates,
-            **({"extended": True, "pause_at": self.pause_at, "pause_s": self.pause_s} if self.extended else {}),
+            **({"extended": True, "pause_at": self.pause_at, "pause_s": self.pause_s, "pause_for": self.pause_for}
+               if self.extended else {}),
         }
 
 
