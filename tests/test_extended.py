@@ -222,3 +222,19 @@ def test_on_screen_text_under_speech_gets_a_pause(title_video):
     assert [x.to_dict() for x in ext.descriptions if not x.extended] == [x.to_dict() for x in plain.descriptions]
     (entry,) = [x for x in json.loads(json.dumps(ext.to_dict()))["descriptions"] if x.get("extended")]
     assert entry["pause_for"] == ["text"] and entry["index"] == d.slot.index
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js runs the face model")
+def test_a_face_first_seen_under_speech_gets_a_pause(tmp_media):
+    video = tmp_media("face-under-speech.mp4", speech=TITLE_SPEECH,
+                      shots=[("coffee", 3.0), ("astronaut", 3.0), ("coffee", 4.0)], duration=10.0)
+    cfg = dict(objects=False, faces=True, poses=False, ocr=False, setting=False, asr="tiny.en")
+    plain = describe_video(video.path, cfg=DescribeConfig(**cfg))
+    ext = describe_video(video.path, cfg=DescribeConfig(**cfg, extended=True))
+    assert plain.characters == []  # her face is never seen in a gap in the dialogue
+    (c1,) = [c for c in ext.characters]
+    assert 3.0 <= c1["appearances"][0]["start"] < 5.0
+    (d,) = [d for d in ext.descriptions if d.extended]
+    assert d.pause_for == ["character:c1"] and "c1" in d.reason and "first seen" in d.reason
+    assert 3.0 <= d.pause_at <= 5.0 and d.characters == ["c1"]
+    assert [x.to_dict() for x in ext.descriptions if not x.extended] == [x.to_dict() for x in plain.descriptions]
