@@ -82,7 +82,7 @@ function updateBudget(li) {
 }
 
 function titleOf(d, position) {
-  return `Description ${position}: ${clock(d.start)} to ${clock(d.end)}${d.text ? "" : " (empty slot)"}${d.edited ? ", edited" : ""}`;
+  return `Description ${position}: ${clock(d.start)} to ${clock(d.end)}${d.text ? "" : " (empty slot)"}${d.extended ? `, extended: the video pauses ${Number(d.pause_s)} s` : ""}${d.edited ? ", edited" : ""}`;
 }
 
 function fitText(index) {
@@ -222,6 +222,7 @@ function watchTrack(trackEl) {
     currentIndex = index;
     nowRegion.textContent = text;
     for (const li of list.children) li.classList.toggle("playing", Number(li.dataset.index) === index);
+    if (isExtended(index)) return;  // spoken by holdFor while the picture is held
     if (voiceMode() === "browser" && !video.paused && "speechSynthesis" in window && lastSpoken !== cue) {
       lastSpoken = cue;
       speechSynthesis.cancel();
@@ -244,6 +245,64 @@ function syncAudio() {
   adAudio.playbackRate = video.playbackRate;
   if (video.paused) adAudio.pause();
   else adAudio.play().catch(() => {});
+}
+
+// Extended ADs: at each pause point the picture is held (the video paused) while the description
+// is shown and spoken, for the pause's duration; then playback resumes where it stopped.
+const hold = {timer: null, done: new Set(), poll: null};
+
+function isExtended(index) {
+  const d = descriptions().find((x) => x.index === index);
+  return Boolean(d && d.extended);
+}
+
+function extendedPauses() {
+  return descriptions().filter((d) => d.extended && d.text && d.pause_at !== null && d.pause_at !== undefined)
+    .sort((a, b) => a.pause_at - b.pause_at);
+}
+
+function checkPause() {
+  if (video.paused || hold.timer !== null) return;
+  const t = video.currentTime;
+  const due = extendedPauses().find((d) => !hold.done.has(d.index) && t >= d.pause_at - 0.02 && t < d.pause_at + 0.5);
+  if (due) holdFor(due);
+}
+
+function holdFor(d) {
+  hold.done.add(d.index);
+  video.pause();
+  video.currentTime = d.pause_at;
+  const li = itemOf(d.index);
+  const text = li ? $(".text", li).value : d.text;
+  currentIndex = d.index;
+  nowRegion.textContent = text;
+  for (const item of list.children) item.classList.toggle("playing", Number(item.dataset.index) === d.index);
+  if (voiceMode() !== "off" && "speechSynthesis" in window) {
+    speechSynthesis.cancel();
+    speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  }
+  hold.timer = setTimeout(() => {
+    hold.timer = null;
+    video.play().catch(() => {});
+  }, Number(d.pause_s) * 1000);
+}
+
+function endHold() {
+  if (hold.timer === null) return;
+  clearTimeout(hold.timer);
+  hold.timer = null;
+  if ("speechSynthesis" in window) speechSynthesis.cancel();
+}
+
+function watchPauses() {
+  clearInterval(hold.poll);
+  hold.poll = video.paused ? null : setInterval(checkPause, 20);
+}
+
+function forgetPausesAfter() {
+  // a seek makes the pauses after the new position due again (the one just held stays done)
+  const t = video.currentTime;
+  for (const d of extendedPauses()) if (d.pause_at > t + 0.01) hold.done.delete(d.index);
 }
 
 function playFrom(index) {
@@ -421,6 +480,9 @@ async function load(keepVoice = false) {
   reloadTrack();
 }
 
+video.addEventListener("play", () => { endHold(); watchPauses(); checkPause(); });
+video.addEventListener("pause", watchPauses);
+video.addEventListener("seeked", forgetPausesAfter);
 video.addEventListener("play", syncAudio);
 video.addEventListener("pause", syncAudio);
 video.addEventListener("seeked", syncAudio);
