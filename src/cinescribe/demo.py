@@ -135,10 +135,11 @@ def _run(cmd: list[str]) -> None:
         raise RuntimeError(f"{Path(cmd[0]).name} failed: {proc.stderr.strip()[-800:]}")
 
 
-def _speak(text: str, workdir: Path, n: int) -> np.ndarray:
-    """espeak-ng ``text`` -> float32 mono at AUDIO_RATE, trimmed to its voiced samples."""
+def _speak(text: str, workdir: Path, n: int, voice: str = "en-us") -> np.ndarray:
+    """espeak-ng ``text`` in ``voice`` (an espeak-ng voice, optionally ``+variant``) -> float32 mono
+    at AUDIO_RATE, trimmed to its voiced samples."""
     out = workdir / f"line{n}.wav"
-    _run([_require("espeak-ng"), "-v", "en-us", "-s", "160", "-w", str(out), text])
+    _run([_require("espeak-ng"), "-v", voice, "-s", "160", "-w", str(out), text])
     with wave.open(str(out)) as w:
         rate, width, ch = w.getframerate(), w.getsampwidth(), w.getnchannels()
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
@@ -153,7 +154,7 @@ def _speak(text: str, workdir: Path, n: int) -> np.ndarray:
 
 
 def _audio_track(
-    duration: float, speech: Sequence[tuple[float, str]], workdir: Path, background: float
+    duration: float, speech: Sequence[tuple[float, str] | tuple[float, str, str]], workdir: Path, background: float
 ) -> tuple[np.ndarray, list[tuple[Interval, str]]]:
     n = int(round(duration * AUDIO_RATE))
     rng = np.random.default_rng(1234)
@@ -162,8 +163,8 @@ def _audio_track(
     track = track.astype(np.float32)
     lines: list[tuple[Interval, str]] = []
     cursor = 0.0
-    for i, (start, text) in enumerate(sorted(speech)):
-        clip = _speak(text, workdir, i)
+    for i, (start, text, *voice) in enumerate(sorted(speech)):
+        clip = _speak(text, workdir, i, *voice)
         start = max(start, cursor)
         s0 = int(round(start * AUDIO_RATE))
         if s0 + len(clip) > n:  # does not fit before the end: drop the line
@@ -292,7 +293,7 @@ def _encode(
 def _generate(
     path: str | os.PathLike[str],
     shots: Sequence[ShotSpec],
-    speech: Sequence[tuple[float, str]],
+    speech: Sequence[tuple[float, str] | tuple[float, str, str]],
     *,
     audio: bool,
     video: bool,
@@ -331,7 +332,7 @@ def _generate(
 def make_test_video(
     path: str | os.PathLike[str],
     *,
-    speech: Sequence[tuple[float, str]] = (),
+    speech: Sequence[tuple[float, str] | tuple[float, str, str]] = (),
     shots: Sequence[ShotSpec | tuple[str, float]] = (("#3060c0", 2.0),),
     duration: float | None = None,
     audio: bool = True,
@@ -342,7 +343,8 @@ def make_test_video(
 ) -> DemoInfo:
     """A small video with known speech intervals and cut times (for tests).
 
-    ``shots`` are :class:`ShotSpec` or ``(source, seconds)`` pairs; ``duration``, if
+    ``speech`` holds ``(start, text)`` or ``(start, text, espeak-ng voice)`` lines (default voice
+    ``en-us``).  ``shots`` are :class:`ShotSpec` or ``(source, seconds)`` pairs; ``duration``, if
     given, stretches/shrinks the last shot so the file lasts that long.  With
     ``video=False`` an audio-only file is written (use an ``.m4a`` name).
     """
