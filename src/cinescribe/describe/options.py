@@ -69,8 +69,11 @@ class DescribeOptions(BaseModel):
                            "tiny.en (English, ~3x faster).")
     asr_language: str = Field(_CONFIG.asr_language, description="Language of the dialogue (ISO 639-1, e.g. en, "
                               "fr); default: detected.")
-    extended: bool = Field(_CONFIG.extended, description="Extended AD: where a scene opens with no gap for its AD, "
-                           "plan a pause of the picture (marked in the JSON; export --formats extended).")
+    extended: bool = Field(_CONFIG.extended, description="Extended AD: where a scene opens, on-screen text appears or "
+                           "a character is first seen with no gap for its AD, plan a pause of the picture (marked "
+                           "in the JSON; export --formats extended).")
+    speakers: bool = Field(_CONFIG.speakers, description="Speaker turns: tell the voices of the recognised lines "
+                           "apart (S1, S2, ... in the transcript, subtitles and text alternative).")
 
     @classmethod
     def parse(cls, values: dict[str, Any]) -> "DescribeOptions":
@@ -93,7 +96,7 @@ class DescribeOptions(BaseModel):
             polish=str(self.polish_model.resolve()) if self.polish_model else (POLISH_PACKAGED if self.polish else ""),
             model=_resolved(self.model), model_lm=_resolved(self.model_lm), cast=_resolved(self.cast),
             shots=self.shots, asr=self.asr_model if self.asr else "", asr_language=self.asr_language,
-            extended=self.extended,
+            extended=self.extended, speakers=self.speakers,
         )
         cfg.validate()
         return cfg

@@ -22,7 +22,8 @@ the key frames' perception vectors and the neighbouring slots (:mod:`.learned`);
 still measured and recorded, but the text is not constrained to them.
 With ``asr`` (a Whisper size; "" = off), the speech regions are recognised (:mod:`..media.asr`):
 only regions with words count as dialogue, the transcript and the names heard go into the script,
-and facts just said in the dialogue are down-weighted (:mod:`.heard`).  With ``extended``, the shot
+and facts just said in the dialogue are down-weighted (:mod:`.heard`); with ``speakers``, the
+lines are labelled with the voices told apart (:mod:`..media.speakers`).  With ``extended``, the shot
 openings that no slot covers are measured (their frames, under dialogue and so not spooled, are
 decoded on their own), and those that open a scene, show on-screen text or show a character
 for the first time (the characters are found with their faces too) get a pause of the picture
@@ -52,6 +53,7 @@ from ..features.keyframes import select_keyframes
 from ..features.store import FeatureStore
 from ..media.audio import UndecodableAudio, extract_audio
 from ..media.asr import Transcript, transcribe
+from ..media.speakers import speaker_turns
 from ..media.dialogue import dialogue_intervals, heard_speech
 from ..media.fingerprint import fingerprint
 from ..media.framepass import FramePass, FrameSpool, Tap
@@ -110,6 +112,9 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
                 warnings.append(f"speech language uncertain (detected {transcript.language!r} with probability "
                                 f"{transcript.language_probability:.2f}); give --asr-language if it is wrong")
                 log.warning(warnings[-1])
+            if cfg.speakers and transcript.segments:
+                with progress_bar("Speaker turns (voice encoder)", total=None):
+                    transcript = speaker_turns(audio, transcript)
     else:
         warnings.append("video has no audio track: no dialogue detected, the whole video is available for AD")
     heard = heard_speech(speech, [Interval(w.start, w.end) for w in transcript.words]) if transcript else speech
@@ -349,6 +354,8 @@ def describe_video(
             "shots": cfg.shots,
             **({"asr": f"whisper {cfg.asr} (faster-whisper {_package_version('faster-whisper')}, int8)"}
                if transcript is not None else {}),
+            **({"speakers": f"GE2E voice encoder (resemblyzer {_package_version('resemblyzer')} weights), "
+                            "lines clustered with a per-video cut"} if cfg.speakers and transcript is not None else {}),
         },
         config=asdict(cfg),
         warnings=warnings,

@@ -1,11 +1,12 @@
 """Dialogue as text: the recognised dialogue as subtitles, and the text alternative (WCAG 1.2.8).
 
 * :func:`dialogue_srt`: the transcript's lines as SubRip (``<stem>.subtitles.srt``), a line that does
-  not fit two lines of ``LINE`` characters split at word times.
+  not fit two lines of ``LINE`` characters split at word times; where the speakers are known, a
+  cue where the speaker changes opens with "- " (the subtitling convention for a new speaker).
 * :func:`text_alternative`: dialogue lines and spoken ADs interleaved in time order
-  (:class:`Entry`); a line is labelled with its speaker where the transcript names one (else
-  "Dialogue": speakers are not yet told apart), an AD is marked as a
-  description (and as a pause of the picture when it is an extended AD).
+  (:class:`Entry`); a line is labelled with its speaker where the transcript names one ("S2" reads
+  "Speaker 2"; else "Dialogue"), an AD is marked as a description (and as a pause of the picture
+  when it is an extended AD).
 * :func:`to_transcript_txt` / :func:`to_transcript_html`: that alternative as plain text and as an
   accessible HTML page (``lang``, a title and heading, a landmark, speaker labels in text, times as
   ``<time>``; descriptions are told apart by a written label, not by styling alone).
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +46,25 @@ def _chunks(segment: Segment) -> list[tuple[float, float, str]]:
     return out
 
 
+def speaker_label(speaker: str) -> str:
+    """How a speaker is named to the reader: "S2" (a voice told apart) as "Speaker 2", a name as it is."""
+    found = re.fullmatch(r"S(\d+)", speaker)
+    return f"Speaker {found.group(1)}" if found else speaker
+
+
 def dialogue_srt(transcript: Transcript) -> str:
     """The transcript's dialogue as a SubRip document (numbered from 1)."""
-    blocks, n = [], 0
+    blocks, n, previous = [], 0, ""
     for segment in transcript.segments:
-        for start, end, text in _chunks(segment):
+        for k, (start, end, text) in enumerate(_chunks(segment)):
             if not plain(text):
                 continue
             n += 1
+            if k == 0 and segment.speaker and previous and segment.speaker != previous:
+                text = f"- {text}"
             lines = textwrap.wrap(srt_text(text), LINE) or [srt_text(text)]
             blocks.append(f"{n}\n{srt_time(start)} --> {srt_time(max(end, start + 0.001))}\n" + "\n".join(lines) + "\n")
+        previous = segment.speaker or previous
     return "\n".join(blocks)
 
 
@@ -74,7 +85,7 @@ def text_alternative(script: ADScript) -> list[Entry]:
                      f"video paused {d.pause_s:g} s" if d.extended else "")
                for d in script.spoken if plain(d.text)]
     if script.transcript is not None:
-        entries += [Entry(s.start, "dialogue", s.speaker or "Dialogue", plain(s.text))
+        entries += [Entry(s.start, "dialogue", speaker_label(s.speaker) or "Dialogue", plain(s.text))
                     for s in script.transcript.segments if plain(s.text)]
     return sorted(entries, key=lambda e: (e.t, e.kind != "description"))
 

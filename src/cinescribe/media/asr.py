@@ -82,9 +82,22 @@ class Transcript:
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
 
+    @property
+    def speakers(self) -> list[dict[str, Any]]:
+        """``[{"id", "segments", "seconds"}]`` of the speakers the segments name, in order of first speaking."""
+        found: dict[str, dict[str, Any]] = {}
+        for s in self.segments:
+            if s.speaker:
+                entry = found.setdefault(s.speaker, {"id": s.speaker, "segments": 0, "seconds": 0.0})
+                entry["segments"] += 1
+                entry["seconds"] = round(entry["seconds"] + s.end - s.start, 3)
+        return list(found.values())
+
     def to_dict(self) -> dict[str, Any]:
+        speakers = self.speakers
         return {"model": self.model, "language": self.language,
                 "language_probability": round(self.language_probability, 3),
+                **({"speakers": speakers} if speakers else {}),
                 "segments": [s.to_dict() for s in self.segments]}
 
     @classmethod
