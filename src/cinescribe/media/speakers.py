@@ -15,10 +15,10 @@ with each segment's ``speaker`` set (segments too short to embed inherit nothing
 3. **Short lines** join the voice whose mean embedding is nearest, if its distance is within the cut.
 4. **Labels** ``S1, S2, ...`` by the time each voice first speaks.
 
-The thresholds come from synthetic voices (espeak-ng, ``scripts/bench_speakers.py``): lines of
-one voice had cosine similarity 0.78-0.86 on average, lines of two voices 0.53-0.77.  Real voices
-differ more than formant-synthesis voices built on one source model, but recording conditions
-vary more too; the range has not been checked on real dialogue.
+The range comes from synthetic voices (espeak-ng, ``benchmarks/bench_speakers.py``): lines of one
+voice merged at distances 0.08-0.20 (a line of 1.3 s at 0.29: hence ``MIN_CLUSTERED``), two voices
+at 0.35-0.39.  Real voices differ more than formant-synthesis voices built on one source model,
+but recording conditions vary more too; the range has not been checked on real dialogue.
 """
 
 from __future__ import annotations
