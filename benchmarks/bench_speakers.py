@@ -31,7 +31,7 @@ from pathlib import Path
 from cinescribe.demo import make_test_video
 from cinescribe.media.asr import AsrConfig, transcribe
 from cinescribe.media.audio import extract_audio
-from cinescribe.media.speakers import speaker_turns, speech_seconds
+from cinescribe.media.speakers import speaker_turns, speech_seconds, voiced_spans
 from cinescribe.media.vad import detect_speech
 from cinescribe.media.voice_encoder import load_voice_encoder
 
@@ -94,11 +94,13 @@ def main() -> None:
     for name, order in DIALOGUES.items():
         path, lines = dialogue(name, order)
         audio = extract_audio(path)
-        transcript = transcribe(audio, detect_speech(audio, 16000), AsrConfig(model=args.asr_model))
+        regions = detect_speech(audio, 16000)
+        transcript = transcribe(audio, regions, AsrConfig(model=args.asr_model))
         t0 = time.perf_counter()
-        turns = speaker_turns(audio, transcript, encoder, cut=args.cut)
+        turns = speaker_turns(audio, transcript, encoder, cut=args.cut, speech=regions)
         seconds = time.perf_counter() - t0
-        pairs = [(s.speaker, true_voice(s.start, s.end, lines), speech_seconds(s)) for s in turns.segments]
+        pairs = [(s.speaker, true_voice(s.start, s.end, lines), speech_seconds(voiced_spans(s, regions)))
+                 for s in turns.segments]
         row = {"dialogue": name, **scores(pairs), "baseline_purity": scores([("S1", v, s) for _, v, s in pairs])["purity"],
                "segments": len(pairs), "embed_s": round(seconds, 2),
                "turns": [f"{s.speaker or '-'}={true_voice(s.start, s.end, lines)}" for s in turns.segments]}

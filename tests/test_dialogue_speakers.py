@@ -17,7 +17,8 @@ from cinescribe.export.transcript import dialogue_srt, speaker_label, to_transcr
 from cinescribe.export.writeout import describe_to_folder
 from cinescribe.media import voice_encoder
 from cinescribe.media.asr import Segment, Transcript, Word
-from cinescribe.media.speakers import choose_cut, cluster_voices, line_audio, speaker_turns
+from cinescribe.timeline import Interval
+from cinescribe.media.speakers import choose_cut, cluster_voices, line_audio, speaker_turns, voiced_spans
 from cinescribe.media.voice_encoder import (HOP, N_MELS, PARTIAL_FRAMES, VoiceEncoder, load_voice_encoder,
                                             mel_filterbank, mel_frames, partial_starts)
 
@@ -121,11 +122,14 @@ def test_clustering_separates_two_voices_and_keeps_one():
     assert cluster_voices(np.zeros((0, 8))) == ([], pytest.approx(0.45))
 
 
-def test_line_audio_joins_the_words():
+def test_line_audio_joins_the_words_cut_to_the_speech():
     audio = np.arange(16000 * 4, dtype=np.float32)
-    seg = Segment(1.0, 3.0, "a b", (Word(1.0, 1.5, "a", 1.0), Word(2.5, 3.0, "b", 1.0)))
-    got = line_audio(audio, seg)
-    assert len(got) == 2 * int(0.6 * 16000) and got[0] == 0.95 * 16000
+    seg = Segment(1.0, 3.0, "a b", (Word(1.0, 1.5, "a", 1.0), Word(1.6, 3.0, "b", 1.0)))
+    assert voiced_spans(seg) == [(1.0, 1.5), (1.6, 3.0)]
+    spans = voiced_spans(seg, [Interval(0.9, 1.4), Interval(2.5, 3.5)])  # "b" stretched over a silence
+    assert spans == [(1.0, 1.4), (2.5, 3.0)]
+    got = line_audio(audio, spans)
+    assert len(got) == int(1.45 * 16000) - int(0.95 * 16000) + int(3.05 * 16000) - int(2.45 * 16000) and got[0] == 0.95 * 16000
 
 
 VOICES = ("en-us", "en-gb-x-rp+f3")
@@ -149,8 +153,9 @@ def test_two_espeak_voices_are_told_apart(two_voices, encoder):
     from cinescribe.media.vad import detect_speech
 
     audio = extract_audio(two_voices.path)
-    transcript = transcribe(audio, detect_speech(audio, 16000), AsrConfig(model="tiny.en"))
-    turns = speaker_turns(audio, transcript, encoder)
+    regions = detect_speech(audio, 16000)
+    transcript = transcribe(audio, regions, AsrConfig(model="tiny.en"))
+    turns = speaker_turns(audio, transcript, encoder, speech=regions)
 
     def voice(s):  # the line the segment overlaps most
         spans = [max(0.0, min(s.end, iv.end) - max(s.start, iv.start)) for iv, _ in two_voices.lines]

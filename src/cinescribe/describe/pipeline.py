@@ -114,7 +114,7 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
                 log.warning(warnings[-1])
             if cfg.speakers and transcript.segments:
                 with progress_bar("Speaker turns (voice encoder)", total=None):
-                    transcript = speaker_turns(audio, transcript)
+                    transcript = speaker_turns(audio, transcript, speech=speech)
     else:
         warnings.append("video has no audio track: no dialogue detected, the whole video is available for AD")
     heard = heard_speech(speech, [Interval(w.start, w.end) for w in transcript.words]) if transcript else speech

@@ -3,8 +3,8 @@
 Input: mono float32 audio at 16 kHz and its :class:`~.asr.Transcript`.  Output: the transcript
 with each segment's ``speaker`` set (segments too short to embed inherit nothing and stay "").
 
-1. **One voice per line.**  The audio of a segment's words (each word's span, the words joined)
-   is embedded by the GE2E voice encoder (:mod:`.voice_encoder`) when it holds at least
+1. **One voice per line.**  The audio of a segment's words (each word's span cut to the speech
+   activity regions, the words joined) is embedded by the GE2E voice encoder (:mod:`.voice_encoder`) when it holds at least
    ``MIN_SPEECH`` s of words: a shorter line says too little about its voice.
 2. **Clustering over the video.**  Average-linkage agglomerative clustering of the embeddings
    of the lines with at least ``MIN_CLUSTERED`` s of words (shorter lines were the outliers that
@@ -28,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..timeline import Interval
 from .asr import Segment, Transcript
 
 RATE = 16000
@@ -64,26 +65,35 @@ def cluster_voices(embeddings: np.ndarray, cut: float | None = None) -> tuple[li
     return [int(v) - 1 for v in fcluster(z, t=cut, criterion="distance")], cut
 
 
-def line_audio(audio: np.ndarray, segment: Segment, rate: int = RATE) -> np.ndarray:
-    """The samples of ``segment``'s words (each padded by ``WORD_PAD`` s), joined; the whole
-    segment when it has no word times."""
+def voiced_spans(segment: Segment, speech: Sequence[Interval] | None = None) -> list[tuple[float, float]]:
+    """The spans of ``segment``'s words (the segment when it has no word times), cut to the speech
+    activity ``speech`` when given: Whisper can stretch a word over the silence before it."""
     spans = [(w.start, w.end) for w in segment.words] or [(segment.start, segment.end)]
+    if speech is None:
+        return spans
+    return [(max(a, r.start), min(b, r.end)) for a, b in spans for r in speech if max(a, r.start) < min(b, r.end)]
+
+
+def line_audio(audio: np.ndarray, spans: Sequence[tuple[float, float]], rate: int = RATE) -> np.ndarray:
+    """The samples of ``spans`` (each padded by ``WORD_PAD`` s), joined."""
     pieces = [audio[max(0, int((a - WORD_PAD) * rate)): int((b + WORD_PAD) * rate)] for a, b in spans]
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
-def speech_seconds(segment: Segment) -> float:
-    return sum(w.end - w.start for w in segment.words) if segment.words else segment.end - segment.start
+def speech_seconds(spans: Sequence[tuple[float, float]]) -> float:
+    return sum(b - a for a, b in spans)
 
 
 def speaker_turns(audio: np.ndarray, transcript: Transcript, encoder=None, rate: int = RATE,
-                  cut: float | None = None) -> Transcript:
+                  cut: float | None = None, speech: Sequence[Interval] | None = None) -> Transcript:
     """``transcript`` with its segments' speakers; see the module docstring.  ``encoder``: a
-    :class:`~.voice_encoder.VoiceEncoder` (default: the packaged one)."""
+    :class:`~.voice_encoder.VoiceEncoder` (default: the packaged one); ``speech``: the speech
+    activity regions (seconds), to which the lines' words are cut."""
     if rate != RATE:
         raise ValueError(f"speaker turns need {RATE} Hz audio (got {rate})")
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    embedded = [i for i, s in enumerate(transcript.segments) if speech_seconds(s) >= MIN_SPEECH]
+    spans = [voiced_spans(s, speech) for s in transcript.segments]
+    embedded = [i for i, sp in enumerate(spans) if speech_seconds(sp) >= MIN_SPEECH]
     if not embedded:
         return transcript
     if encoder is None:
@@ -93,8 +103,8 @@ def speaker_turns(audio: np.ndarray, transcript: Transcript, encoder=None, rate:
     from .voice_encoder import single_thread
 
     with single_thread():
-        vectors = {i: encoder.embed(line_audio(audio, transcript.segments[i], rate)) for i in embedded}
-    long = [i for i in embedded if speech_seconds(transcript.segments[i]) >= MIN_CLUSTERED] or embedded
+        vectors = {i: encoder.embed(line_audio(audio, spans[i], rate)) for i in embedded}
+    long = [i for i in embedded if speech_seconds(spans[i]) >= MIN_CLUSTERED] or embedded
     labels, cut = cluster_voices(np.stack([vectors[i] for i in long]), cut)
     found = {i: lab for i, lab in zip(long, labels)}
     centres = {lab: _unit(sum(vectors[i] for i in long if found[i] == lab)) for lab in set(labels)}
