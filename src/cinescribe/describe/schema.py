@@ -54,6 +54,7 @@ class DescriptionDoc(TypedDict):
     extended: NotRequired[bool]
     pause_at: NotRequired[float | None]
     pause_s: NotRequired[float]
+    pause_for: NotRequired[list[str]]  # why the picture pauses: "scene", "text", "character:<id>"
 
 
 class TimelineDoc(TypedDict):
@@ -79,10 +80,19 @@ class SegmentDoc(TypedDict):
     speaker: NotRequired[str]
 
 
+class SpeakerDoc(TypedDict):
+    """A voice told apart (``--speakers``): ``S1``, ``S2``, ... with its lines and their seconds."""
+
+    id: str
+    segments: int
+    seconds: float
+
+
 class TranscriptDoc(TypedDict):
     model: str
     language: str
     language_probability: float
+    speakers: NotRequired[list[SpeakerDoc]]
     segments: list[SegmentDoc]
 
 
