@@ -14,10 +14,10 @@ import torch
 from cinescribe.describe.pipeline import DescribeConfig
 from cinescribe.errors import InputError, MissingDependencyError
 from cinescribe.export.transcript import dialogue_srt, speaker_label, to_transcript_txt
-from cinescribe.export.writeout import describe_to_folder
 from cinescribe.media import voice_encoder
 from cinescribe.media.asr import Segment, Transcript, Word
 from cinescribe.timeline import Interval
+from conftest import describe_files
 from cinescribe.media.speakers import choose_cut, cluster_voices, line_audio, speaker_turns, voiced_spans
 from cinescribe.media.voice_encoder import (HOP, N_MELS, PARTIAL_FRAMES, VoiceEncoder, load_voice_encoder,
                                             mel_filterbank, mel_frames, partial_starts)
@@ -170,8 +170,7 @@ def test_two_espeak_voices_are_told_apart(two_voices, encoder):
 def test_describe_speakers_label_the_transcript_srt_and_text_alternative(two_voices, tmp_path):
     cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False, asr="tiny.en",
                          speakers=True)
-    script, paths = describe_to_folder(two_voices.path, tmp_path, cfg=cfg, analysers=[],
-                                       formats=("json", "srt"))
+    script, paths = describe_files(two_voices.path, tmp_path, cfg=cfg, analysers=[], formats=("srt",))
     doc = json.loads(paths["json"].read_text())
     assert [s["id"] for s in doc["transcript"]["speakers"]] == ["S1", "S2"]
     assert all(s.get("speaker") in ("S1", "S2") for s in doc["transcript"]["segments"])

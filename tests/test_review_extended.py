@@ -9,7 +9,7 @@ import pytest
 
 from cinescribe.describe.planner import Slot
 from cinescribe.describe.script import AudioDescription
-from cinescribe.export.document import read_json
+from cinescribe.describe.document import read_json
 from cinescribe.atomic import write_json
 from cinescribe.export.pipeline import ExportConfig
 from cinescribe.export.review.server import Review, make_server
