@@ -41,8 +41,9 @@ def server(speech_video, tmp_path):
 SAMPLE = """() => {
   const v = document.querySelector('video');
   window.samples = [];
-  window.sampler = setInterval(() => window.samples.push([performance.now() / 1000, v.currentTime, v.paused,
-                                                          document.querySelector('#now').textContent]), 25);
+  window.sample = () => window.samples.push([performance.now() / 1000, v.currentTime, v.paused,
+                                             document.querySelector('#now').textContent]);
+  window.sampler = setInterval(window.sample, 25);
   v.currentTime = 3.5;
   return v.play();
 }"""
@@ -58,7 +59,7 @@ def test_playback_holds_the_picture_for_the_pause(server):
         page.get_by_label("Off (screen readers announce the current description)").check()
         page.evaluate(SAMPLE)
         page.wait_for_function(f"document.querySelector('video').currentTime > {PAUSE_AT + 0.5}", timeout=20000)
-        samples = page.evaluate("clearInterval(window.sampler), window.samples")
+        samples = page.evaluate("clearInterval(window.sampler), window.sample(), window.samples")  # ends with now
     assert errors == []
     held = [(w, t, paused, now) for w, t, paused, now in samples if abs(t - PAUSE_AT) < 0.03 and paused]
     assert held, "the video never stopped at the pause point"
