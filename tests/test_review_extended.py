@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 
@@ -9,7 +10,6 @@ import pytest
 
 from cinescribe.describe.planner import Slot
 from cinescribe.describe.script import AudioDescription
-from cinescribe.describe.document import read_json
 from cinescribe.atomic import write_json
 from cinescribe.export.pipeline import ExportConfig
 from cinescribe.export.review.server import Review, make_server
@@ -25,7 +25,7 @@ def server(speech_video, tmp_path):
     shutil.copyfile(speech_video.path, video)
     info = type(speech_video)(**{**speech_video.__dict__, "path": video})
     path = make_script(info, tmp_path / "speech.ad.json")
-    doc = read_json(path)
+    doc = json.loads(path.read_text())
     held = AudioDescription(Slot(len(doc["descriptions"]), PAUSE_AT, PAUSE_AT + PAUSE_S, 6), "A cup of coffee.", [],
                             [], [], extended=True, pause_at=PAUSE_AT, pause_s=PAUSE_S, pause_for=["text"])
     doc["descriptions"].append(held.to_dict())
