@@ -210,6 +210,7 @@ def test_classify_train_predict_evaluate_and_attach(labelled, tmp_path):
     assert (tmp_path / "ev" / "classification.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_classify_bad_input_is_one_line_exit_2(labelled, tmp_path):
     cases = [
         (("classify", "train", "--labels", tmp_path / "none.csv", "--videos", labelled / "videos", "-o", tmp_path / "m"),

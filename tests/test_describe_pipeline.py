@@ -89,6 +89,7 @@ def test_slots_avoid_true_speech_and_fill_the_gaps(speech_video):
         assert any(s.start < b and a < s.end for s in slots), (a, b, slots)
 
 
+@pytest.mark.slow
 def test_every_word_traces_to_a_fact(speech_video, tmp_path):
     fake = FakeCatDetector()
     script, paths = describe_files(speech_video.path, tmp_path, cfg=FAST, analysers=[fake])

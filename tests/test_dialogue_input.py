@@ -51,6 +51,7 @@ def test_undecodable_audio_is_one_warning(tmp_path):
     assert doc["timeline"]["dialogue"] == [] and any("cannot be decoded" in w for w in doc["warnings"])
 
 
+@pytest.mark.slow
 def test_unknown_language_is_refused_before_any_output(tmp_media, tmp_path):
     info = tmp_media("lang.mp4", speech=[(0.3, "Hello there.")], duration=2.0)
     for args, message in ((["--asr-model", "tiny.en", "--asr-language", "fr"], "not a language the Whisper tiny.en"),

@@ -167,6 +167,7 @@ def test_two_espeak_voices_are_told_apart(two_voices, encoder):
     assert all((a == b) == (x == y) for (a, x) in zip(truth, found) for (b, y) in zip(truth, found))
 
 
+@pytest.mark.slow
 def test_describe_speakers_label_the_transcript_srt_and_text_alternative(two_voices, tmp_path):
     cfg = DescribeConfig(objects=False, faces=False, poses=False, ocr=False, setting=False, asr="tiny.en",
                          speakers=True)

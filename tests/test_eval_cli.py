@@ -51,6 +51,7 @@ def tvad_subset(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     return gt, pred, rows
 
 
+@pytest.mark.slow
 def test_evaluate_writes_table_json_svg(monkeypatch, capsys, tvad_subset, tmp_path):
     gt, pred, rows = tvad_subset
     code, _, err = run(monkeypatch, capsys, "--pred", pred, "--gt", gt, "--recall", "1/5,5/16", "-o", tmp_path / "out")

@@ -100,6 +100,7 @@ def test_meteor_equals_reference_jar(pairs, reference):
     assert 0.05 < score < 0.6
 
 
+@pytest.mark.slow
 def test_caption_metrics_end_to_end_matches(pairs, reference):
     hyps, refs = pairs
     hyps, refs = hyps[:300], refs[:300]

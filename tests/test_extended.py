@@ -200,6 +200,7 @@ def title_video(tmp_media):
     return tmp_media("title-under-speech.mp4", speech=TITLE_SPEECH, shots=TITLE_SHOTS, duration=10.0)
 
 
+@pytest.mark.slow
 def test_without_extended_no_frame_under_dialogue_is_measured(title_video):
     base = dict(objects=False, faces=False, poses=False, ocr=False, setting=False, asr="tiny.en")
     plain, ext = Recorder(), Recorder()
@@ -210,6 +211,7 @@ def test_without_extended_no_frame_under_dialogue_is_measured(title_video):
     assert any(3.0 <= t <= 5.0 for t in ext.times)  # the title card's opening, measured for --extended
 
 
+@pytest.mark.slow
 def test_on_screen_text_under_speech_gets_a_pause(title_video):
     cfg = dict(objects=False, faces=False, poses=False, ocr=True, setting=False, asr="tiny.en")
     plain = describe_video(title_video.path, cfg=DescribeConfig(**cfg))
@@ -224,6 +226,7 @@ def test_on_screen_text_under_speech_gets_a_pause(title_video):
     assert entry["pause_for"] == ["text"] and entry["index"] == d.slot.index
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js runs the face model")
 def test_a_face_first_seen_under_speech_gets_a_pause(tmp_media):
     video = tmp_media("face-under-speech.mp4", speech=TITLE_SPEECH,

@@ -49,6 +49,7 @@ SAMPLE = """() => {
 }"""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh installs it)")
 def test_playback_holds_the_picture_for_the_pause(server):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")

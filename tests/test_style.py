@@ -149,6 +149,7 @@ def script_doc(texts):
     }
 
 
+@pytest.mark.slow
 def test_check_command_exit_codes(tmp_path):
     good = tmp_path / "good.ad.json"
     good.write_text(json.dumps(script_doc(["A woman opens the door.", "Rain falls on the street."])))

@@ -111,6 +111,7 @@ def test_missing_or_corrupt_weights_name_the_package(monkeypatch, tmp_path):
         load_transnet(tmp_path / "gone.pth")
 
 
+@pytest.mark.slow
 def test_cli_reports_missing_weights_in_one_line(speech_video, tmp_path):
     """describe with the weights file hidden: ``error: ...`` naming the package, exit code 2."""
     code = ("import sys; from cinescribe.media import transnet; "
