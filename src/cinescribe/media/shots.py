@@ -187,12 +187,15 @@ class _Base:
         return Tap(fps=fps, max_side=SIDE)
 
     def finish(self) -> float | None:
+        """Nothing pending here; a detector that holds frames back scores them (it may be called again)."""
         return None
 
     def cuts(self) -> list[float]:
+        self.finish()
         return list(self._cuts)
 
     def shots(self, duration: float | None = None) -> list[Shot]:
+        self.finish()
         if self._first_t is None:
             return []
         end = duration if duration is not None else self._last_t + self._period
@@ -200,6 +203,7 @@ class _Base:
         return [Shot(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
     def shot_features(self) -> list[np.ndarray]:
+        self.finish()
         out = []
         for s, c, a in zip(self._sums, self._counts, self._any):
             out.append(s / c if c else (a if a is not None else s))
@@ -356,18 +360,6 @@ class TransNetDetector(_Base):
         cut = self._take(self._scorer.finish()) if self._waiting else None
         return self._close_run() or cut
 
-    def cuts(self) -> list[float]:
-        self.finish()
-        return super().cuts()
-
-    def shots(self, duration: float | None = None) -> list[Shot]:
-        self.finish()
-        return super().shots(duration)
-
-    def shot_features(self) -> list[np.ndarray]:
-        self.finish()
-        return super().shot_features()
-
     def _take(self, scored: list[tuple[float, float]]) -> float | None:
         cut = None
         for single, _many in scored:
@@ -492,18 +484,6 @@ class CombinedDetector(_Base):
             self._add(t, sig, luma)
         self._frames = []
         return cuts[-1] if cuts else None
-
-    def cuts(self) -> list[float]:
-        self.finish()
-        return super().cuts()
-
-    def shots(self, duration: float | None = None) -> list[Shot]:
-        self.finish()
-        return super().shots(duration)
-
-    def shot_features(self) -> list[np.ndarray]:
-        self.finish()
-        return super().shot_features()
 
 
 def _peak(scores: list[tuple[float, float]], t: float, frames: int = 3) -> float:
