@@ -89,7 +89,7 @@ def test_missing_node_modules(tmp_path):
 def test_closed_analyser_refuses_work(tmp_path):
     with pytest.raises(WorkerError):
         a = HumanAnalyser.__new__(HumanAnalyser)
-        a._worker = None
+        a._workers = []
         a.measure(np.zeros((4, 4, 3), np.uint8))
 
 
@@ -160,3 +160,15 @@ def test_posture_needs_evidence():
     weak = {k: (v[0], v[1], 0.1) if "knee" in k or "ankle" in k else v for k, v in body(**STANDING).items()}
     assert derive_posture(weak) is None
     assert derive_posture({}) is None
+
+
+@needs_node
+def test_two_workers_measure_what_one_does(photos):
+    names = ["astronaut.png", "chelsea.png", "coffee.png"]
+    with HumanAnalyser(workers=2) as pair:
+        assert len(pair._workers) == 2
+        frames = analyse_frames([photo(n) for n in names], [0.0, 1.0, 2.0], [pair])
+    for name, fa in zip(names, frames):  # each frame comes back in its place, measured as by one worker
+        assert [(d.label, round(d.score, 4)) for d in fa.objects] == \
+            [(d.label, round(d.score, 4)) for d in photos[name].objects], name
+        assert len(fa.faces) == len(photos[name].faces) and len(fa.poses) == len(photos[name].poses), name

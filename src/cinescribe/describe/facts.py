@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import median
 from typing import Sequence
 
@@ -125,7 +126,7 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     if count == 1:
         words = ("person",)
     elif count <= MAX_COUNTED:
-        words = (_number_word(count), "people")
+        words = (number_word(count), "people")
     else:
         words = ("group", "people")
     seen = _times(keyframes, lambda f: any(d.label == "person" for d in f.objects) or bool(f.faces))
@@ -135,10 +136,16 @@ def people_facts(keyframes: Sequence[FrameAnalysis]) -> list[Fact]:
     ]
 
 
-def _number_word(n: int) -> str:
+@lru_cache(maxsize=1)
+def inflect_engine():
+    """The one ``inflect`` engine (building one takes a fifth of a second)."""
     import inflect
 
-    return inflect.engine().number_to_words(n)
+    return inflect.engine()
+
+
+def number_word(n: int) -> str:
+    return inflect_engine().number_to_words(n)
 
 
 def verb_forms(lemma_phrase: str) -> tuple[str, ...]:
@@ -154,7 +161,7 @@ def verb_forms(lemma_phrase: str) -> tuple[str, ...]:
 def _count_words(count: int) -> tuple[str, ...]:
     if count == 1:
         return ("person",)
-    return (_number_word(count), "people") if count <= MAX_COUNTED else ("group", "people")
+    return (number_word(count), "people") if count <= MAX_COUNTED else ("group", "people")
 
 
 def tracked_people_facts(tracks: SlotTracks) -> list[Fact]:
@@ -221,7 +228,7 @@ def action_facts(actions: Sequence[Action]) -> list[Fact]:
         spoken = SPOKEN_LABELS.get(obj, obj) if obj else None
         words = {*verb_forms(verb), *(_count_words(count) if count else ())}
         if 0 < count <= MAX_COUNTED:
-            words.add(_number_word(count))
+            words.add(number_word(count))
         if spoken or not count:  # a hand holds it, or a hand alone does it
             words |= set(spoken.split() if spoken else ()) | {"hand"}
         directions = Counter(a.direction for a in acts if a.direction)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .facts import Fact
+from .facts import Fact, inflect_engine, number_word
 from .setting import SETTING_PHRASES
 
 if TYPE_CHECKING:
@@ -71,20 +71,9 @@ def content_words(text: str) -> list[str]:
 # Morphology (inflect, lemminflect)
 
 
-@lru_cache(maxsize=1)
-def _engine():
-    import inflect
-
-    return inflect.engine()
-
-
 def with_article(noun: str) -> str:
     """``noun`` with "a" or "an" (by sound: "an umbrella", "a unicycle")."""
-    return _engine().a(noun)
-
-
-def number_word(n: int) -> str:
-    return _engine().number_to_words(n)
+    return inflect_engine().a(noun)
 
 
 @lru_cache(maxsize=1024)

