@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..features.analysers.appearance import colour_name
 from ..features.analysers.base import Box, FrameAnalysis
 from ..features.analysers.vectors import unit, unpack
 from ..timeline import Interval
@@ -55,32 +56,6 @@ EVIDENCE_FRAMES = 4
 
 
 # ------------------------------------------------------------------ colour words
-
-
-def colour_name(rgb: Sequence[int]) -> str:
-    """A plain colour word for an ``(r, g, b)`` 0-255 colour (black, white, grey, brown, red,
-    orange, yellow, green, blue, purple, pink)."""
-    h, s, v = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
-    h *= 360
-    if v < 0.22:
-        return "black"
-    if s < 0.18:
-        return "white" if v > 0.8 else "grey"
-    if 10 <= h < 45 and v < 0.6:
-        return "brown"
-    if h < 10 or h >= 340:
-        return "pink" if s < 0.45 and v > 0.7 else "red"
-    if h < 40:
-        return "orange"
-    if h < 70:
-        return "yellow"
-    if h < 170:
-        return "green"
-    if h < 255:
-        return "blue"
-    if h < 290:
-        return "purple"
-    return "pink"
 
 
 def hair_name(rgb: Sequence[int]) -> str | None:

@@ -15,7 +15,7 @@ Box = tuple[float, float, float, float]
 
 # Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
 # every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
-ANALYSIS_REVISION = 5
+ANALYSIS_REVISION = 6
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Face:
     With identity measured: ``descriptor`` is the face's unit-length identity vector ``(1024,)``
     packed by :func:`.vectors.pack` (float16, base64), ``gender`` ("female"/"male") with
     ``gender_score`` in [0, 1], ``age`` the model's age bin (recorded, too unreliable to say);
-    ``torso_rgb`` and ``hair_rgb`` are median colours (0-255) below and above the face.
+    ``torso_rgb`` is the colour most of the torso's pixels are named by, if a clear majority
+    (:func:`.appearance.majority_rgb`), ``hair_rgb`` the median colour above the face (0-255).
     """
 
     score: float

@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ...errors import CinescribeError, InputError, MissingDependencyError
-from .appearance import hair_region, median_rgb, pose_for_face, torso_region
+from .appearance import hair_region, majority_rgb, median_rgb, pose_for_face, torso_region
 from .base import Detection, Face, FrameAnalysis, Hand, Pose
 from .vectors import from_worker, pack
 
@@ -406,5 +406,5 @@ def _face(f: dict, image: np.ndarray, poses: Sequence[Pose]) -> Face:
     descriptor = f.get("descriptor")
     return Face(float(f["score"]), box, f.get("expression"), f.get("expression_score"),
                 pack(from_worker(descriptor)) if descriptor else None, f.get("gender"), f.get("gender_score"),
-                f.get("age"), median_rgb(image, torso_region(box, keypoints, w / h)),
+                f.get("age"), majority_rgb(image, torso_region(box, keypoints, w / h)),
                 median_rgb(image, hair_region(box)))
