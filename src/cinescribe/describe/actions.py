@@ -30,6 +30,20 @@ bare forearm as a weak "person" (0.3-0.53: too weak to confirm a person) whose b
 hand in 4 of 5 to all of the sightings of ``box.mp4``'s and ``cup.mp4``'s hands; the demo's hands
 in photos of a cup, a cat and a motorcycle have no person box at all:
 :data:`ARM_MIN_SHARE` = 0.5 of the hand's sightings.
+
+Carrying.  What a hand holds is often no COCO object the detector is sure of, so a hand at work
+also holds a class-free *thing* (:mod:`.tracks`: any non-person box, weak ones included) that it
+carries (:func:`carried`): between consecutive frames where an arm reaches the hand and the hand
+is at the thing, both move and the hand keeps its place on the thing.  Measured on ``box.mp4`` at
+2 frames a second, in thing sizes per step: the box (read as book, cake or suitcase) and the
+hand-like print on its side move together in two steps (box 0.15-0.22, print 0.19-0.26, the
+print's place on the box changing by 0.045-0.055: a fifth to a third of the box's step), while
+the table a hand rests by moves 0.00-0.07 and the camera-holder's fingers at the bottom edge
+shift against it by more than the table moves (place 0.16 for a 0.15 step):
+:data:`CARRY_MIN_STEP` = 0.1, :data:`CARRY_MAX_PLACE` = 0.6, :data:`CARRY_MIN_STEPS` = 2.  The
+print has no arm, and the real hand is found (at 0.3-0.6) only while the box rests in the last
+two seconds, so neither ``box.mp4`` nor ``cup.mp4`` (whose bottle, a weak "cell phone", and hand
+are never found in the same frame of a slot) is said to hold anything yet.
 """
 
 from __future__ import annotations
@@ -58,6 +72,9 @@ HOLDABLE = frozenset({
 LIFT_MIN = 0.08  # frame heights a held object rises while held: lifts it
 HAND_MIN_SPEED = 0.1  # hand sizes a second a hand moves against the scene (see the module docstring)
 ARM_MIN_SHARE = 0.5  # share of a hand's sightings that a person box (an arm, however weak) overlaps
+CARRY_MIN_STEP = 0.1  # thing sizes the thing and the hand must each move between two frames for the step to count
+CARRY_MAX_PLACE = 0.6  # the hand's place on the thing changes by at most this share of the thing's step
+CARRY_MIN_STEPS = 2  # carrying steps needed
 
 
 @dataclass(frozen=True)
@@ -382,10 +399,54 @@ def hand_at_work(hand: Track, tracks: SlotTracks, shift: tuple[float, float] = (
     return None
 
 
+def _arms(tracks: SlotTracks) -> dict[float, list]:
+    """Frame time -> the person boxes (confirmed or not: a forearm reads as a weak person) seen then."""
+    boxes: dict[float, list] = {}
+    for person in tracks.people:
+        for s in person.sightings:
+            boxes.setdefault(s.t, []).append(s.box)
+    return boxes
+
+
+def carried(hand: Track, thing: Track, tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> dict | None:
+    """The carry test's numbers when ``hand`` carries ``thing`` (a class-free thing track), else
+    None.  Over consecutive frames where the hand is at the thing (:func:`_near`) and an arm (a
+    person box) reaches the hand, a step in which both move :data:`CARRY_MIN_STEP` thing sizes or
+    more against the scene (the camera's ``shift`` removed) *carries* when the hand's place on the
+    thing (its centre relative to the thing's, in thing sizes) changes by at most
+    :data:`CARRY_MAX_PLACE` of the thing's step: the hand goes where the thing goes.  The hand
+    carries the thing when :data:`CARRY_MIN_STEPS` or more steps carry and they are most of the
+    steps in which both moved (see the module docstring)."""
+    aspect, arms = tracks.aspect, _arms(tracks)
+    at = {s.t: s for s in thing.sightings}
+    near = [(h, at[h.t]) for h in hand.sightings if h.t in at and _near(h, at[h.t])
+            and any(iou(h.box, b) > 0 for b in arms.get(h.t, ()))]
+    moved, carrying = [], []
+    for (h0, o0), (h1, o1) in zip(near, near[1:]):
+        size = max(o0.width * aspect, o0.height, o1.width * aspect, o1.height)
+        pan = (shift[0] * (h1.t - h0.t), shift[1] * (h1.t - h0.t))
+        step = math.hypot((o1.centre[0] - o0.centre[0] - pan[0]) * aspect, o1.centre[1] - o0.centre[1] - pan[1]) / size
+        hand_step = math.hypot((h1.centre[0] - h0.centre[0] - pan[0]) * aspect,
+                               h1.centre[1] - h0.centre[1] - pan[1]) / size
+        if step < CARRY_MIN_STEP or hand_step < CARRY_MIN_STEP:
+            continue
+        place = math.dist(((h1.centre[0] - o1.centre[0]) * aspect, h1.centre[1] - o1.centre[1]),
+                          ((h0.centre[0] - o0.centre[0]) * aspect, h0.centre[1] - o0.centre[1])) / size
+        moved.append({"t": [round(h0.t, 3), round(h1.t, 3)], "thing_step": round(step, 3),
+                      "hand_step": round(hand_step, 3), "place_change": round(place, 3)})
+        if place <= CARRY_MAX_PLACE * step:
+            carrying.append(moved[-1])
+    if len(carrying) < CARRY_MIN_STEPS or len(carrying) * 2 <= len(moved):
+        return None
+    return {"hand": hand.id, "thing": thing.id, "frames_near": len(near), "steps_moved": moved,
+            "steps_carried": len(carrying)}
+
+
 def hand_actions(tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) -> list[Action]:
     """``hold`` (a hand at work -- :func:`hand_at_work` -- next to a holdable object track in most
-    of their common frames), ``lift`` (the held object rising by :data:`LIFT_MIN` of the frame
-    while held) and, for a hand at work with no person in view that holds nothing found, ``move``."""
+    of their common frames, or carrying a thing: :func:`carried`), ``lift`` (the held object
+    rising by :data:`LIFT_MIN` of the frame while held) and, for a hand at work with no person in
+    view that holds nothing found, ``move``."""
     out = []
     working = [h for h in tracks.confirmed_hands if hand_at_work(h, tracks, shift)]
     for thing in tracks.confirmed_objects:
@@ -408,6 +469,17 @@ def hand_actions(tracks: SlotTracks, shift: tuple[float, float] = (0.0, 0.0)) ->
                 out.append(Action("lift", ids, frames, object=thing.label, direction="up", people=len(people),
                                   measure={"rise": round(rise, 3)}))
     holding = {a.measure.get("hand") for a in out}
+    for hand in working:
+        if hand.id in holding:
+            continue
+        found = [c for thing in tracks.things if (c := carried(hand, thing, tracks, shift))]
+        if found:
+            best = max(found, key=lambda c: (c["steps_carried"], c["frames_near"]))
+            people = _owners(hand, tracks.confirmed_people)[:1]
+            frames = tuple(round(h.t, 3) for h in hand.sightings)
+            out.append(Action("hold", (*people, hand.id, best["thing"]), frames, people=len(people),
+                              measure={**best, "at_work": hand_at_work(hand, tracks, shift)}))
+            holding.add(hand.id)
     if not tracks.confirmed_people:
         for hand in working:
             if hand.id not in holding:

@@ -231,6 +231,8 @@ def action_facts(actions: Sequence[Action]) -> list[Fact]:
             words.add(number_word(count))
         if spoken or not count:  # a hand holds it, or a hand alone does it
             words |= set(spoken.split() if spoken else ()) | {"hand"}
+        if verb == "hold" and not spoken:  # a carried thing with no name (the writer's "holds something")
+            words.add("something")
         directions = Counter(a.direction for a in acts if a.direction)
         evidence = {"tracks": ids, "count": count, "frames": sorted({t for a in acts for t in a.frames}),
                     "measures": [a.measure for a in acts],

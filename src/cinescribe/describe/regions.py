@@ -6,8 +6,9 @@ The crops are those round hands and detected objects (:attr:`FrameAnalysis.regio
 Two uses, each from key frames that agree:
 
 * **What a hand holds.**  A hand at work (:func:`~.actions.hand_at_work`) with no COCO thing
-  found in it "moves"; when the crops round the hand agree on a thing on the :data:`HELD`
-  whitelist, the hand holds that thing (``box.mp4``: the yellow box COCO reads as book, cake or
+  found in it "moves", or "holds" a thing it carries (:func:`~.actions.carried`) but cannot
+  name; when the crops round the hand agree on a thing on the :data:`HELD` whitelist, the hand
+  holds that thing (``box.mp4``: the yellow box COCO reads as book, cake or
   bed at 0.25-0.46 is a carton, crate or chest round the hand).
 * **A detector's animal or vehicle class overruled or vetoed.**  COCO's class of a small or
   unusual thing is a guess (the demo's tabby cat reads as a dog; ``vtest.avi``'s parked white vans
@@ -129,11 +130,12 @@ def held_thing(keyframes: Sequence[FrameAnalysis]) -> tuple[str, dict] | None:
 
 
 def name_held(actions: Sequence[Action], keyframes: Sequence[FrameAnalysis]) -> list[Action]:
-    """``actions`` with a lone hand's ``move`` made ``hold`` of the thing its crops agree on."""
+    """``actions`` with a lone hand's ``move`` made ``hold`` of the thing its crops agree on, and
+    a ``hold`` of a carried thing with no name (:func:`~.actions.carried`) given that name."""
     held = None
     out = []
     for a in actions:
-        if a.verb == "move" and a.people == 0:
+        if (a.verb == "move" and a.people == 0) or (a.verb == "hold" and a.object is None):
             held = held if held is not None else (held_thing(keyframes) or ())
             if held:
                 word, evidence = held

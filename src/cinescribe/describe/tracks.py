@@ -35,6 +35,13 @@ people are in view: three converge by the lamp post, a pair and a man enter from
   and the detector guesses at that size).
 * hands: the yellow cloth on the lawn reads as a hand at a mean of 0.21-0.24; real hands in
   ``box.mp4`` and ``cup.mp4`` score 0.28-0.63: :data:`HAND_MIN_MEAN` = 0.3.
+* things: what a hand carries is often no confident COCO object (``box.mp4``'s box reads as
+  book, cake, suitcase or dining table at 0.20-0.46, its class changing from frame to frame;
+  ``cup.mp4``'s black bottle as a cell phone at 0.20-0.48 in 7 of 16 frames).  Every non-person
+  box of a frame, weak ones included (:attr:`FrameAnalysis.weak_objects`), is a sighting of a
+  class-free *thing* (overlapping boxes of one frame are one thing: the best-scoring one is kept
+  at an IoU of :data:`THING_NMS_IOU`); they are linked like the rest, and are only used to find
+  what a hand carries (:mod:`.actions`).
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ OBJECT_MIN_MEAN = 0.35
 OBJECT_MIN_SHARE = 0.5
 OBJECT_MIN_AREA = 0.002
 HAND_MIN_MEAN = 0.3
+THING_NMS_IOU = 0.5
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,7 @@ class SlotTracks:
     hands: list[Track]
     times: list[float]
     aspect: float = 4 / 3  # frame width / height, to compare x and y distances
+    things: list[Track] = field(default_factory=list)  # class-free non-person boxes, weak ones included
 
     @property
     def confirmed_people(self) -> list[Track]:
@@ -206,6 +215,17 @@ def person_sightings(frame: FrameAnalysis) -> list[Sighting]:
     out += [Sighting(frame.t, b, 0.0, p) for j, (p, b) in enumerate(poses)
             if j not in matched and p.score >= POSE_ALONE_MIN_SCORE]
     return out
+
+
+def thing_sightings(frame: FrameAnalysis) -> list[Sighting]:
+    """The frame's things: every non-person box (weak ones included), best score first, with
+    boxes overlapping a better one at :data:`THING_NMS_IOU` or more left out."""
+    boxes = sorted((d for d in (*frame.objects, *frame.weak_objects) if d.label != "person"), key=lambda d: -d.score)
+    kept: list = []
+    for d in boxes:
+        if all(iou(d.box, k.box) < THING_NMS_IOU for k in kept):
+            kept.append(d)
+    return [Sighting(frame.t, d.box, d.score) for d in kept]
 
 
 def _predict(track: Track, t: float) -> tuple[float, float]:
@@ -307,7 +327,8 @@ def track_slot(frames: Sequence[FrameAnalysis], aspect: float = 4 / 3) -> SlotTr
     hands = link(((f.t, [Sighting(f.t, h.box, h.score) for h in f.hands]) for f in frames), "hand", first_id=next_id)
     for tr in hands:
         tr.confirmed = len(tr.sightings) >= MIN_SIGHTINGS and tr.mean_score >= HAND_MIN_MEAN
-    return SlotTracks(people, objects, hands, [round(f.t, 3) for f in frames], aspect)
+    things = link(((f.t, thing_sightings(f)) for f in frames), "thing", first_id=next_id + len(hands))
+    return SlotTracks(people, objects, hands, [round(f.t, 3) for f in frames], aspect, things)
 
 
 def track_shots(frames: Sequence[FrameAnalysis], cuts: Sequence[float], aspect: float = 4 / 3) -> SlotTracks:
@@ -317,15 +338,17 @@ def track_shots(frames: Sequence[FrameAnalysis], cuts: Sequence[float], aspect: 
     people: list[Track] = []
     objects: list[Track] = []
     hands: list[Track] = []
+    things: list[Track] = []
     for lo, hi in zip(bounds, bounds[1:]):
         shot = [f for f in frames if lo <= f.t < hi]
         if not shot:
             continue
         part = track_slot(shot, aspect)
-        offset = len(people) + len(objects) + len(hands)
-        for tr in (*part.people, *part.objects, *part.hands):
+        offset = len(people) + len(objects) + len(hands) + len(things)
+        for tr in (*part.people, *part.objects, *part.hands, *part.things):
             tr.id += offset
         people += part.people
         objects += part.objects
         hands += part.hands
-    return SlotTracks(people, objects, hands, sorted(round(f.t, 3) for f in frames), aspect)
+        things += part.things
+    return SlotTracks(people, objects, hands, sorted(round(f.t, 3) for f in frames), aspect, things)

@@ -169,6 +169,8 @@ def _action_phrase(f: Fact, singular: bool, known: Callable[[str], bool], terse:
     obj = f.evidence.get("object")
     if obj:
         phrase += " " + (f"the {obj}" if known(f"object:{obj}") else with_article(str(obj)))
+    elif str(f.value) == "hold":  # a hold measured by co-motion, the thing not named
+        phrase += " something"
     direction = None if terse else f.evidence.get("direction")
     if direction in _OPPOSITE and str(f.value) == "enter":  # moving right, one enters from the left
         phrase += f" from the {_OPPOSITE[direction]}"

@@ -49,8 +49,8 @@ def encode_fields(fa: FrameAnalysis) -> dict:
 def decode_fields(data: Mapping, fa: FrameAnalysis) -> None:
     """Set the fields stored by :func:`encode_fields` on ``fa``."""
     for name, value in data.items():
-        if name == "objects":
-            fa.objects = [Detection(d["label"], d["score"], _tuple(d["box"])) for d in value]
+        if name in ("objects", "weak_objects"):
+            setattr(fa, name, [Detection(d["label"], d["score"], _tuple(d["box"])) for d in value])
         elif name == "faces":
             fa.faces = [Face(d["score"], _tuple(d["box"]), d.get("expression"), d.get("expression_score"),
                              d.get("descriptor"), d.get("gender"), d.get("gender_score"), d.get("age"),

@@ -15,7 +15,7 @@ Box = tuple[float, float, float, float]
 
 # Revision of the analysers' own post-processing (OCR spacing, posture rules, thresholds): part of
 # every cached analysis's key, so that a change here is never hidden by an earlier run's cache.
-ANALYSIS_REVISION = 6
+ANALYSIS_REVISION = 7
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,12 @@ class Region:
 
 @dataclass
 class FrameAnalysis:
-    """Everything measured in one frame at time ``t`` (seconds)."""
+    """Everything measured in one frame at time ``t`` (seconds).
+
+    ``objects`` are the object detector's boxes at the analyser's floor (0.3 by default);
+    ``weak_objects`` its non-person boxes under that floor down to the worker's own (0.2), kept
+    only to find what a hand carries (:mod:`cinescribe.describe.tracks`): ``box.mp4``'s box
+    reads as book, cake or suitcase at 0.20-0.30 in the frames where its hand is found."""
 
     t: float
     objects: list[Detection] = field(default_factory=list)
@@ -132,6 +137,7 @@ class FrameAnalysis:
     pixels: PixelStats | None = None
     imagenet: list[Label] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
+    weak_objects: list[Detection] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -383,6 +383,10 @@ class HumanAnalyser:
                     Detection(d["label"], float(d["score"]), tuple(d["box"]))
                     for d in answer["objects"] if d["score"] >= self.min_object_score
                 ]
+                if "hands" in answer:  # what a hand may carry, when hands are looked for
+                    fa.weak_objects = [Detection(d["label"], float(d["score"]), tuple(d["box"]))
+                                       for d in answer["objects"]
+                                       if d["score"] < self.min_object_score and d["label"] != "person"]
             if "poses" in answer:
                 fa.poses = []
                 for p in answer["poses"]:
