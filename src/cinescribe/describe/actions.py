@@ -41,9 +41,11 @@ print's place on the box changing by 0.045-0.055: a fifth to a third of the box'
 the table a hand rests by moves 0.00-0.07 and the camera-holder's fingers at the bottom edge
 shift against it by more than the table moves (place 0.16 for a 0.15 step):
 :data:`CARRY_MIN_STEP` = 0.1, :data:`CARRY_MAX_PLACE` = 0.6, :data:`CARRY_MIN_STEPS` = 2.  The
-print has no arm, and the real hand is found (at 0.3-0.6) only while the box rests in the last
-two seconds, so neither ``box.mp4`` nor ``cup.mp4`` (whose bottle, a weak "cell phone", and hand
-are never found in the same frame of a slot) is said to hold anything yet.
+print has no arm; the real hand, with its arm, is found in one step while the box moves (box
+0.43, hand 0.24, place 0.24: 0.56 of the box's step, a carrying step) and then only while the box
+rests (steps 0.01-0.03), so one step, not two: neither ``box.mp4`` nor ``cup.mp4`` (whose
+bottle, a weak "cell phone", and hand are found together in fewer than two frames of a slot) is
+said to hold anything yet.
 """
 
 from __future__ import annotations
