@@ -1,49 +1,64 @@
-"""Real-time factor of ``describe`` and of each of its stages on a 10-minute 720p video.
+"""Speed and memory of ``cinescribe describe`` on real footage and on a long video.
 
-The video is made here (the demo video looped to 10 minutes and scaled to 1280x720,
-H.264 + AAC) and cached under ``benchmarks/.cache``.  In the same run, ``ffmpeg``
-decodes the same file at the same sampling rate (``-vf fps=<shot_fps> -f null``) as the
-baseline; ``describe`` runs with an empty feature store, so every perception model runs.
-Every stage is reported as seconds, real-time factor (seconds per second of video) and
-ratio to that baseline.
+Every video is described by the ``cinescribe describe`` command with its default options (every
+default analyser on) and an empty cache, in a subprocess whose whole process tree (Python and
+its TF.js workers) is sampled every 0.1 s for its resident memory.  Printed per video: seconds per
+stage (from the AD script's ``timings``), wall seconds, speed as a multiple of real time (video
+seconds / wall seconds) and peak memory.  In the same run ``ffmpeg`` decodes each file at the
+slots' sampling rate (``-vf fps=<shot_fps> -f null``): the baseline the ``x ffmpeg`` column divides by.
 
-    .venv/bin/python benchmarks/bench_describe.py [--minutes 10] [--json out.json]
+Videos: the real clips of ``../shared/data/clips`` (``--clips``) and, with ``--long-minutes N``,
+a long video made here and cached under ``benchmarks/.cache``: ``--long-source`` (default: the
+real ``vtest.avi``, a video with no dialogue, where every second is an AD slot: the slowest case)
+looped to N minutes.
+
+    .venv/bin/python benchmarks/bench_describe.py [--clips vtest,box,cup,tree] [--long-minutes 30]
+        [--long-source demo|vtest] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from cinescribe.demo import make_demo_video
-from cinescribe.describe.pipeline import DescribeConfig, describe_video
-from cinescribe.features.store import FeatureStore
-from cinescribe.progress import set_quiet
+import psutil
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+from cinescribe.demo import make_demo_video
+from cinescribe.describe.config import DescribeConfig
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+CLIPS = HERE.parent.parent / "shared" / "data" / "clips"
+CLIP_FILES = {"vtest": "vtest.avi", "box": "box.mp4", "cup": "cup.mp4", "tree": "tree.avi"}
+
+
+def long_video(source: str, minutes: float) -> Path:
+    """``source`` looped to ``minutes`` (H.264, cached): "vtest" at its own size, "demo" (the
+    generated demo, with dialogue) scaled to 1280x720."""
+    CACHE.mkdir(exist_ok=True)
+    out = CACHE / f"long-{source}-{minutes:g}min.mp4"
+    if out.exists():
+        return out
+    src = make_demo_video(CACHE / "demo.mp4").path if source == "demo" else CLIPS / CLIP_FILES[source]
+    scale = ["-vf", "scale=1280:720"] if source == "demo" else []
+    tmp = out.with_suffix(".part.mp4")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(src),
+                    "-t", str(minutes * 60), *scale, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                    "-g", "50", "-c:a", "aac", "-b:a", "96k", str(tmp)], check=True)
+    tmp.rename(out)
+    return out
 
 
 def make_long_video(minutes: float) -> Path:
-    CACHE.mkdir(exist_ok=True)
-    out = CACHE / f"long-{minutes:g}min-720p.mp4"
-    if out.exists():
-        return out
-    demo = make_demo_video(CACHE / "demo.mp4")
-    loops = int(minutes * 60 // demo.duration) + 1
-    tmp = out.with_suffix(".part.mp4")
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(demo.path),
-         "-t", str(minutes * 60), "-vf", "scale=1280:720", "-c:v", "libx264", "-preset", "veryfast",
-         "-crf", "23", "-g", "50", "-c:a", "aac", "-b:a", "96k", str(tmp)],
-        check=True,
-    )
-    tmp.rename(out)
-    return out
+    """The generated demo looped to ``minutes`` at 1280x720 (shared with ``bench_extract.py``)."""
+    return long_video("demo", minutes)
 
 
 def ffmpeg_decode_seconds(video: Path, fps: float) -> float:
@@ -53,31 +68,93 @@ def ffmpeg_decode_seconds(video: Path, fps: float) -> float:
     return time.perf_counter() - start
 
 
+class PeakMemory:
+    """The largest resident memory (bytes) of a process and all its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self.root, self.every, self.peak = psutil.Process(pid), every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float, int]:
+    """Run the describe command; return its AD script, the wall seconds and the peak memory (bytes)."""
+    cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q"]
+    env = {**os.environ, "CINESCRIBE_CACHE": str(cache)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    memory = PeakMemory(proc.pid)
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    peak = memory.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"error: describe failed on {video.name}: {err.strip().splitlines()[-1:]}")
+    return json.loads(next(out.glob("*.ad.json")).read_text()), wall, peak
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=10.0, help="length of the generated video")
+    ap.add_argument("--clips", default=",".join(CLIP_FILES), help="real clips to describe (comma-separated; '' for none)")
+    ap.add_argument("--long-minutes", type=float, default=0.0, help="also describe a long video of this many minutes")
+    ap.add_argument("--long-source", choices=["vtest", "demo"], default="vtest", help="what the long video loops")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
-    video = make_long_video(args.minutes)
-    cfg = DescribeConfig()
-    baseline = ffmpeg_decode_seconds(video, cfg.shot_fps)
-    set_quiet(True)
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bench-describe-cache-") as cache:  # cold: every model runs
-        script = describe_video(video, cfg=cfg, store=FeatureStore(cache))
-    total = time.perf_counter() - start
-    duration = script.video["duration"]
+    videos = [(name, CLIPS / CLIP_FILES[name]) for name in filter(None, args.clips.split(","))]
+    missing = [str(p) for _, p in videos if not p.is_file()]
+    if missing:
+        raise SystemExit(f"error: missing clips {missing}; put ../shared beside the repository")
+    if args.long_minutes:
+        videos.append((f"{args.long_source} x{args.long_minutes:g} min", long_video(args.long_source, args.long_minutes)))
+    fps = DescribeConfig().shot_fps
+    rows = []
+    for name, video in videos:
+        baseline = ffmpeg_decode_seconds(video, fps)
+        whisper = Path.home() / ".cache" / "cinescribe" / "whisper"
+        with tempfile.TemporaryDirectory(prefix="bench-describe-") as tmp:
+            cache = Path(tmp) / "cache"
+            cache.mkdir()
+            if whisper.is_dir():  # the verified Whisper model is not perception work: share it
+                (cache / "whisper").symlink_to(whisper)
+            script, wall, peak = describe(video, Path(tmp) / "out", cache)
+        duration = script["video"]["duration"]
+        rows.append({"video": name, "seconds": duration, "wall_s": round(wall, 2), "x_real_time": round(duration / wall, 3),
+                     "x_ffmpeg": round(wall / baseline, 1), "ffmpeg_s": round(baseline, 3),
+                     "peak_mib": round(peak / 2**20), "stages_s": script["timings"],
+                     "slots": len(script["descriptions"]), "ads": sum(1 for d in script["descriptions"] if d["text"])})
+        print(f"{name}: {wall:.1f} s for {duration:.1f} s of video", file=sys.stderr, flush=True)
 
-    rows = [("ffmpeg decode (baseline)", baseline), *script.timings.items(), ("describe total", total)]
-    print(f"video: {video.name}, {duration:.0f} s, {script.video['width']}x{script.video['height']}, "
-          f"{len(script.descriptions)} slots, {len(script.spoken)} ADs")
-    print(f"{'stage':<26}{'seconds':>10}{'RTF':>10}{'x ffmpeg':>10}")
-    for name, seconds in rows:
-        print(f"{name:<26}{seconds:>10.2f}{seconds / duration:>10.4f}{seconds / baseline:>10.2f}")
+    stages = list(dict.fromkeys(s for r in rows for s in r["stages_s"]))
+    print("| video | video s | wall s | x real time | ffmpeg s | x ffmpeg | peak MiB | "
+          + " | ".join(f"{s} s" for s in stages) + " |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in stages) + " |")
+    for r in rows:
+        print(f"| {r['video']} | {r['seconds']:.1f} | {r['wall_s']:.1f} | {r['x_real_time']:.2f} | {r['ffmpeg_s']:.2f} | "
+              f"{r['x_ffmpeg']:.0f} | {r['peak_mib']} | "
+              + " | ".join(f"{r['stages_s'].get(s, 0):.1f}" for s in stages) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"video_seconds": duration, "baseline_s": baseline, "total_s": total,
-                                         "stages_s": script.timings}, indent=2))
+        args.json.write_text(json.dumps(rows, indent=2))
     return 0
 
 

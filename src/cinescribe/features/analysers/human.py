@@ -205,7 +205,11 @@ class _Worker:
             self.close()
             raise WorkerError(f"the perception worker did not answer within {self.timeout:.0f} s") from None
         if line is None:
-            code = self.proc.wait(timeout=5)
+            try:
+                code = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.close()
+                code = "none: it closed its output and was stopped"
             raise WorkerError(f"the perception worker exited (code {code}): {self._tail()}")
         try:
             return json.loads(line)
@@ -225,7 +229,7 @@ class _Worker:
                 self.proc.stdin.flush()
             except (BrokenPipeError, OSError):
                 raise WorkerError(f"the perception worker stopped: {self._tail()}") from None
-            answer = self._read()
+            answer = self._read(startup=self._id == 1)  # the first frame also prepares every model's kernels
             if answer.get("id") not in (self._id, None):
                 raise WorkerError(f"the perception worker answered request {answer.get('id')} instead of {self._id}")
             return answer
