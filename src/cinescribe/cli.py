@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import inspect
 import logging
 import math
 import signal
@@ -11,7 +14,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from . import __version__
 from .atomic import WRITE_ERRNOS, write_error
@@ -32,28 +34,38 @@ FORMATS_HELP = (f"Comma-separated output formats: json (the AD script, always wr
                 "(the voiced ones: cinescribe export).")
 
 
-def _with_describe_options(command):
+class _WithDescribeOptions:
     """``command`` with a flag for every :class:`~.describe.options.DescribeOptions` field (after its own
-    parameters, before ``quiet``); it is called with ``options=`` the parsed DescribeOptions."""
-    import functools
-    import inspect
+    parameters, before ``quiet``); it is called with ``options=`` the parsed DescribeOptions.
 
-    from .describe.options import DescribeOptions
+    The fields (and pydantic) are imported only when typer reads the signature, that is when the command
+    is built: running another command never pays for them (see :func:`_app_for`)."""
 
-    fields = DescribeOptions.model_fields
-    own = list(inspect.signature(command, eval_str=True).parameters.values())
-    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                annotation=Annotated[f.annotation, typer.Option(help=f.description)])
-              for name, f in fields.items()]
-    params = [p for p in own if p.name not in ("options", "quiet")] + shared + [p for p in own if p.name == "quiet"]
+    def __init__(self, command):
+        functools.update_wrapper(self, command)
+        self._command = command
 
-    @functools.wraps(command)
-    def run(**kwargs):
-        return command(**{k: v for k, v in kwargs.items() if k not in fields},
-                       options=DescribeOptions.parse({k: kwargs[k] for k in fields}))
+    @functools.cached_property
+    def _fields(self) -> dict:
+        from .describe.options import DescribeOptions
 
-    run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
-    return run
+        return DescribeOptions.model_fields
+
+    @functools.cached_property
+    def __signature__(self) -> inspect.Signature:
+        own = list(inspect.signature(self._command, eval_str=True).parameters.values())
+        shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                    annotation=Annotated[f.annotation, typer.Option(help=f.description)])
+                  for name, f in self._fields.items()]
+        params = [p for p in own if p.name not in ("options", "quiet")] + shared + [p for p in own if p.name == "quiet"]
+        return inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
+
+    def __call__(self, **kwargs):
+        from .describe.options import DescribeOptions
+
+        fields = self._fields
+        return self._command(**{k: v for k, v in kwargs.items() if k not in fields},
+                             options=DescribeOptions.parse({k: kwargs[k] for k in fields}))
 
 
 app = typer.Typer(
@@ -94,6 +106,8 @@ def _main(
 
 
 def _print_result(script, paths: dict[str, Path]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{len(script.spoken)} audio descriptions in {len(script.descriptions)} slots", show_lines=False)
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
@@ -110,7 +124,7 @@ def _print_result(script, paths: dict[str, Path]) -> None:
 
 
 @app.command()
-@_with_describe_options
+@_WithDescribeOptions
 def describe(
     video: Path = typer.Argument(..., help="The video to describe (any container/codec FFmpeg reads)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default: a folder named after the video, beside it)."),
@@ -219,7 +233,7 @@ def extract(
 
 
 @app.command()
-@_with_describe_options
+@_WithDescribeOptions
 def batch(
     source: Path = typer.Argument(..., help="A folder of videos (searched recursively) or a text file of paths, one per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output root: one folder per video, the done markers and batch-report.json."),
@@ -396,6 +410,8 @@ def classify_predict(
 
         attach_track(attach, read_track(next(iter(doc["tracks"].values()))))
     if not quiet:
+        from rich.table import Table
+
         table = Table(title=f"{doc['task']} predictions")
         table.add_column("video")
         for n in doc["names"]:
@@ -425,6 +441,8 @@ def classify_evaluate(
     json_path = write_json(folder / "classification.json", public(result))
     png_path = plot_classification(result, folder / "classification.png")
     if not quiet:
+        from rich.table import Table
+
         keys = ("CCC", "RMSE") if result["task"] == "regression" else ("accuracy", "macro_F1", "ROC_AUC")
         table = Table(title=f"{result['task']}: {result['n']} videos")
         for k in keys:
@@ -499,9 +517,24 @@ def main() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """``app`` holding only the command (or command group) that ``args`` name, when they name one: typer
+    builds every command it holds before it runs one, and building ``describe`` imports its option model.
+    Any other ``args`` (help, a typo) get the whole app."""
+    name = next((a for a in args if not a.startswith("-")), None)
+    commands = [c for c in app.registered_commands
+                if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
 def _run(interrupted: list[int]) -> None:
     try:
-        app()
+        _app_for(sys.argv[1:])()
     except CinescribeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
