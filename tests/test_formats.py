@@ -96,10 +96,19 @@ def test_table_round_trip(tmp_path):
     ("bad.jsonl", '{"film": "f", "start": 1, "end": 2, "text": "x"}\n{oops\n', r"bad\.jsonl: line 2: invalid JSON"),
     ("miss.jsonl", '{"film": "f", "start": 1, "text": "x"}\n', r"miss\.jsonl: line 1: missing end"),
     ("tv.csv", "text,start,imdbid_pe\nHi.,1,tt1\n", r"tv\.csv: missing column\(s\) end; the tvad format"),
+    ("short.csv", "film,start,end,text\nf,1,2,Hi.\n\nf,3,4\n", r"short\.csv: line 4: missing text"),
+    ("shorter.csv", "film,text,start,end\nf,Hi.,1,2\nf\n", r"shorter\.csv: line 3: missing text, start, end"),
 ])
 def test_validation_errors_name_file_and_row(tmp_path, name, text, message):
     with pytest.raises(InputError, match=message):
         read_annotations(_write(tmp_path / name, text))
+
+
+def test_csv_rows_blank_lines_extra_cells_and_repeated_columns(tmp_path):
+    s = read_annotations(_write(tmp_path / "t.csv", "film,start,end,text,characters,text\n\nf,3,4,No.,,Yes.,more\n"
+                                "\nf,1,2,Hi.,Ann; Bo ;,  Hello  there. \n"))
+    assert [(a.film, a.start, a.end, a.text, a.characters) for a in s.ads] == [
+        ("f", 1.0, 2.0, "Hello there.", ("Ann", "Bo")), ("f", 3.0, 4.0, "Yes.", ())]
 
 
 def test_exact_duplicates_counted_once(tmp_path):

@@ -170,8 +170,8 @@ def _detect_csv(path: Path, columns: list[str]) -> str:
 
 def _csv_rows(path: Path, format: str) -> tuple[str, Iterator[_Row]]:
     lines = read_text(path, "an annotation CSV").splitlines(keepends=True)
-    reader = csv.DictReader(lines)
-    columns = [c.strip() for c in (reader.fieldnames or [])]
+    reader = csv.reader(lines)
+    columns = [c.strip() for c in next(reader, None) or []]
     if not columns:
         raise InputError(f"{path}: empty file; an annotation CSV needs a header row and one row per AD")
     fmt = _detect_csv(path, columns) if format == "auto" else format
@@ -181,11 +181,25 @@ def _csv_rows(path: Path, format: str) -> tuple[str, Iterator[_Row]]:
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; the {fmt} format needs "
                          f"{', '.join(REQUIRED[fmt])}")
-    reader.fieldnames = columns
+    col = {c: i for i, c in enumerate(columns)}  # a repeated column name: its last one, as csv.DictReader
+    film, text, start, end = (col[c] for c in REQUIRED[fmt])
+    cast, duration, characters = (col.get(c) for c in (CAST_KEY[fmt], "movie_duration", "characters"))
+    width, prefix = len(columns), f"{path}: line "
 
     def rows() -> Iterator[_Row]:
-        for d in reader:
-            yield _dict_row(path, f"line {reader.line_num}", d, fmt)
+        for row in reader:
+            if not row:
+                continue
+            if len(row) < width:  # a short row's missing cells are absent values
+                row = row + [None] * (width - len(row))
+            if row[film] is None or row[text] is None or row[start] is None or row[end] is None:
+                gone = [c for c in REQUIRED[fmt] if row[col[c]] is None]
+                raise InputError(f"{prefix}{reader.line_num}: missing {', '.join(gone)}")
+            chars = None if characters is None or row[characters] is None else \
+                tuple(c.strip() for c in row[characters].split(";") if c.strip())
+            yield _Row(prefix + str(reader.line_num), row[film].strip(), row[start], row[end], row[text],
+                       "" if cast is None else (row[cast] or "").strip(), None if duration is None else row[duration],
+                       chars)
 
     return fmt, rows()
 
@@ -253,7 +267,7 @@ def _seconds(row: _Row, name: str, value: Any) -> float:
         t = float(value)
     except (TypeError, ValueError):
         raise InputError(f"{row.where}: {name} {value!r} is not a number of seconds") from None
-    if not math.isfinite(t) or t < 0:
+    if not 0.0 <= t < math.inf:  # NaN fails both comparisons
         raise InputError(f"{row.where}: {name} {value!r} must be a finite number of seconds >= 0")
     return t
 
@@ -298,22 +312,26 @@ def _build(rows: list[_Row], source: str, fmt: str, charbank: str | Path | None)
             duration = _seconds(row, "movie_duration", row.duration)
             if end > duration + 1.0:
                 raise InputError(f"{row.where}: end {end:g} s is past the film's duration {duration:g} s")
-        text = " ".join(str(row.text).split()) if isinstance(row.text, (str, int, float)) else ""
+        raw = row.text
+        text = " ".join((raw if isinstance(raw, str) else str(raw)).split()) \
+            if isinstance(raw, (str, int, float)) else ""
         if not text:
             raise InputError(f"{row.where}: empty AD text")
         characters = row.characters
         if characters is None:
             used_cast.add(row.cast_id)
-            characters = tuple(role for role, rx in patterns.get(row.cast_id, []) if rx.search(text))
+            found = patterns.get(row.cast_id)
+            characters = tuple(role for role, rx in found if rx.search(text)) if found else ()
         ad = AD(row.film, start, end, text, characters)
-        if ad.key in seen:
-            first_where, first_text = seen[ad.key]
+        key = ad.key
+        if key in seen:
+            first_where, first_text = seen[key]
             if first_text != text:
                 raise InputError(f"{row.where}: duplicate key (film {ad.film}, {start:g}-{end:g} s) with different "
                                  f"text than {first_where.rsplit(': ', 1)[-1]}; keep one row per AD")
             dropped += 1
             continue
-        seen[ad.key] = (row.where, text)
+        seen[key] = (row.where, text)
         ads.append(ad)
     if not ads:
         raise InputError(f"{source}: no ADs found; the file has a header but no rows")

@@ -70,23 +70,25 @@ def align(gt: ADSet, pred: ADSet, match: str = "exact") -> Alignment:
     """Pair every ground-truth AD with a prediction (see the module docstring for ``match``)."""
     if match not in MATCHES:
         raise InputError(f"unknown --match {match!r}; choose from {', '.join(MATCHES)}")
-    gt_films, pred_films = gt.by_film(), pred.by_film()
-    common = set(gt_films) & set(pred_films)
+    common = {a.film for a in gt.ads} & {a.film for a in pred.ads}
     if not common:
+        gt_films, pred_films = sorted({a.film for a in gt.ads}), sorted({a.film for a in pred.ads})
         raise InputError(f"{pred.source}: no film in common with {gt.source} (predictions: "
-                         f"{', '.join(sorted(pred_films)[:3])}; ground truth: {', '.join(sorted(gt_films)[:3])}); "
+                         f"{', '.join(pred_films[:3])}; ground truth: {', '.join(gt_films[:3])}); "
                          "film ids must be the same in both files")
     if match == "exact":
-        by_key = {a.key: a.text for a in pred.ads}
-        missing = [a for a in gt.ads if a.key not in by_key]
+        gt_keys, pred_keys = [a.key for a in gt.ads], [a.key for a in pred.ads]
+        by_key = dict(zip(pred_keys, (a.text for a in pred.ads)))
+        missing = [a for a, k in zip(gt.ads, gt_keys) if k not in by_key]
         if missing:
             m = missing[0]
             raise InputError(f"{pred.source}: {len(missing)} of {len(gt)} ground-truth ADs have no prediction with the "
                              f"same film, start and end (first: film {m.film}, {m.start:g}-{m.end:g} s); predict "
                              "every ground-truth AD or use --match overlap")
-        gt_keys = {a.key for a in gt.ads}
-        unused = sum(1 for a in pred.ads if a.key not in gt_keys)
-        return Alignment(list(gt.ads), [by_key[a.key] for a in gt.ads], match, 0, unused)
+        known = set(gt_keys)
+        unused = sum(1 for k in pred_keys if k not in known)
+        return Alignment(list(gt.ads), [by_key[k] for k in gt_keys], match, 0, unused)
+    gt_films, pred_films = gt.by_film(), pred.by_film()
     texts: list[str] = []
     used = 0
     unmatched = 0
