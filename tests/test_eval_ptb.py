@@ -147,13 +147,22 @@ def test_ground_truth_tokens_are_kept_on_disk(tmp_path, monkeypatch):
 
 
 def test_sentences_outside_the_rules_need_the_jar_once(tmp_path, monkeypatch):
+    """The jar's tokens are kept per run of lines, so later calls with other batches around the same runs
+    (the ground truth read back from disk and the predictions alone, or either batch alone) need no Java."""
     monkeypatch.setenv("CINESCRIBE_CACHE", str(tmp_path))
-    batch = ["Gul'dan nods.", "He nods.", "The letter I.", "He smiles."]
-    first = ptb.tokenize(batch)
-    assert first == _reference(batch) and len(list((tmp_path / "ptb" / "jar").glob("*.json"))) == 1
+    refs = ["Gul'dan nods.", "He nods.", "The letter I.", "He smiles."]
+    hyps = ["O'Reilly waves.", "The letter I."]
+    calls = []
+    real = ptb._run_tokenizer
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines: calls.append(lines) or real(lines))
+    first = ptb.tokenize_batches([refs, hyps], persist=(True, False))
+    assert first == [_reference(refs), _reference(hyps)] and len(calls) == 1
+    assert len(list((tmp_path / "ptb" / "jar").glob("*.json"))) == 3  # refs 0-1 and 2-3, hyps 0-1
     ptb._cache.clear()
-    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s: pytest.fail("the jar ran for a file it tokenised before"))
-    assert ptb.tokenize(batch) == first
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s: pytest.fail("the jar ran for lines it tokenised before"))
+    assert ptb.tokenize_batches([refs, hyps], persist=(True, False)) == first
+    ptb._cache.clear()
+    assert ptb.tokenize(hyps) == first[1] and ptb.tokenize(refs[2:]) == _reference(refs[2:])
 
 
 def test_jar_engine_and_bad_engine():

@@ -21,8 +21,9 @@ the jar whole.  Callers tokenise references and hypotheses as two batches, in th
 
 Batches already seen are served from a small in-memory cache; with ``persist=True`` (ground truth) the
 tokens are also kept on disk under ``cache_root()/ptb``, named by a hash of the batch's text, and so
-is the jar's output for each file the ``auto`` engine gives it (in ``ptb/jar``, named by the file's
-hash), so sentences outside the rules that were seen before need no Java either.
+is the jar's output for each run of lines the ``auto`` engine gives it (in ``ptb/jar``, named by a
+hash of the run's text and whether it ends its batch), so a sentence outside the rules that was seen
+before with the same following lines needs no Java either, whatever batches it came with.
 """
 
 from __future__ import annotations
@@ -87,11 +88,15 @@ def _run_tokenizer(sentences: list[str]) -> list[str]:
     return [" ".join(w for w in line.rstrip().split(" ") if w not in PUNCTUATIONS) for line in lines[:len(sentences)]]
 
 
-def _with_context(lines: list[str], wanted: list[int]) -> list[int]:
-    """Indices of the lines to give the jar so each wanted line sees the text that follows it in the
-    batch: the line, then the following lines up to and including the next non-blank one (or to the end)."""
+def _runs(lines: list[str], tokens: list[str | None]) -> list[list[int]]:
+    """The lines to give the jar so each line without ``tokens`` sees the text that follows it in the batch
+    (the line, then the following lines up to and including the next non-blank one, or to the end), cut
+    into runs whose tokens depend on nothing outside them: a run ends before a gap or after a non-blank
+    line that is there only for the look-ahead (its own tokens are moot)."""
     keep: set[int] = set()
-    for i in wanted:
+    for i, t in enumerate(tokens):
+        if t is not None:
+            continue
         keep.add(i)
         k = i + 1
         while k < len(lines):
@@ -99,60 +104,68 @@ def _with_context(lines: list[str], wanted: list[int]) -> list[int]:
             if lines[k].strip(_BLANK):
                 break
             k += 1
-    return sorted(keep)
-
-
-def _jar_remembered(lines: list[str]) -> list[str]:
-    """The jar's output for a file of ``lines``, kept on disk by the file's hash (it depends on nothing else)."""
-    path = _disk_path("jar-file", lines)
-    tokens = _read_disk(path, len(lines))
-    if tokens is None:
-        tokens = _run_tokenizer(lines)
-        _write_disk(path, tokens)
-    return tokens
+    runs: list[list[int]] = []
+    for i in sorted(keep):
+        closed = runs and (runs[-1][-1] != i - 1 or (tokens[i - 1] is not None and lines[i - 1].strip(_BLANK)))
+        if not runs or closed:
+            runs.append([])
+        runs[-1].append(i)
+    return runs
 
 
 def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
     """Each batch's tokens as the reference gives them for that batch alone, with as few jar runs as
-    possible: the sentences of every batch outside the rules go to one file, each with the lines that
-    follow it up to the next non-blank one; the one part whose sentences see their batch's end goes
-    last (the jar sees the end of the file there too); any other such part, and any batch holding a line
-    break inside a sentence, gets a file of its own."""
-    jar = _jar_remembered if remember else _run_tokenizer
+    possible.  The sentences of every batch outside the rules go to one file, in runs (:func:`_runs`);
+    the one run that must see its batch's end goes last (the jar sees the end of the file there too);
+    any other such run, and any batch holding a line break inside a sentence, gets a file of its own.
+    With ``remember`` the jar's tokens of each run are kept on disk, named by the run's text and whether
+    it ends its batch (they depend on nothing else), and a run seen before needs no jar."""
     outs: list[list[str | None]] = []
-    shared: list[tuple[int, int]] = []
-    last: list[tuple[int, int]] = []
-    files: list[list[tuple[int, int]]] = []
+    runs: list[tuple[list[tuple[int, int]], bool, bool]] = []  # (lines, sees the end of its batch, needs a file alone)
     for k, lines in enumerate(batches):
         if any(b in s for s in lines for b in _LINE_BREAKS):
             outs.append([None] * len(lines))
-            files.append([(k, i) for i in range(len(lines))])
+            runs.append(([(k, i) for i in range(len(lines))], True, True))
             continue
         outs.append([tokenize_line(s) for s in lines])
-        missing = [i for i, t in enumerate(outs[k]) if t is None]
-        if not missing:
-            continue
-        part = [(k, i) for i in _with_context(lines, missing)]
-        end = part[-1][1]
-        if end < len(lines) - 1 or (outs[k][end] is not None and lines[end].strip(_BLANK)):
-            shared.extend(part)  # ends on a non-blank line only there for the look-ahead: what follows it is moot
-        elif not last:
-            last = part
+        for run in _runs(lines, outs[k]):
+            end = run[-1]
+            closed = end < len(lines) - 1 or (outs[k][end] is not None and lines[end].strip(_BLANK))
+            runs.append(([(k, i) for i in run], not closed, False))
+    paths = [_disk_path("jar-end" if ends else "jar-run", [batches[k][i] for k, i in run]) if remember else None
+             for run, ends, _ in runs]
+    todo = []
+    for (run, ends, alone), path in zip(runs, paths):
+        tokens = _read_disk(path, len(run)) if path is not None else None
+        if tokens is None:
+            todo.append((run, ends, alone, path))
         else:
-            files.append(part)
-    if shared or last:
-        files.insert(0, shared + last)
+            _fill(outs, run, tokens)
+    shared = [t for t in todo if not t[1]]
+    ending = [t for t in todo if t[1] and not t[2]]
+    files = [shared + ending[:1]] if shared or ending else []
+    files += [[t] for t in ending[1:]] + [[t] for t in todo if t[2]]
     for file in files:
-        for (k, i), tokens in zip(file, jar([batches[k][i] for k, i in file])):
-            if outs[k][i] is None:
-                outs[k][i] = tokens
+        tokens = _run_tokenizer([batches[k][i] for run, *_ in file for k, i in run])
+        for run, _, _, path in file:
+            part, tokens = tokens[:len(run)], tokens[len(run):]
+            _fill(outs, run, part)
+            if path is not None:
+                _write_disk(path, part)
     return outs  # type: ignore[return-value]
+
+
+def _fill(outs: list[list[str | None]], run: list[tuple[int, int]], tokens: list[str]) -> None:
+    """Give each line of ``run`` that has no tokens yet its ``tokens`` from the jar."""
+    for (k, i), t in zip(run, tokens):
+        if outs[k][i] is None:
+            outs[k][i] = t
 
 
 def _disk_path(kind: str, lines: list[str]) -> Path:
     digest = hashlib.sha256(f"{_DISK_VERSION}\0{kind}\0".encode())
     digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
-    return cache_root() / "ptb" / ("jar" if kind == "jar-file" else "") / f"{digest.hexdigest()}.json"
+    return cache_root() / "ptb" / ("jar" if kind.startswith("jar-") else "") / f"{digest.hexdigest()}.json"
 
 
 def _read_disk(path: Path, count: int) -> list[str] | None:
