@@ -67,8 +67,11 @@ def caption_metrics(hyps: list[str], refs: list[list[str]], metrics: tuple[str, 
     else:
         flat, tok_hyps = ptb.tokenize_batches([[s for r in refs for s in r], list(hyps)], engine=tokenizer,
                                               persist=(True, False))
-        it = iter(flat)
-        tok_refs = [[next(it) for _ in r] for r in refs]
+        if all(len(r) == 1 for r in refs):  # one reference per item (the AD benchmarks)
+            tok_refs = [[t] for t in flat]
+        else:
+            it = iter(flat)
+            tok_refs = [[next(it) for _ in r] for r in refs]
     overall: dict[str, float] = {}
     per_item: dict[str, np.ndarray] = {}
     result = CaptionResult(overall, per_item)

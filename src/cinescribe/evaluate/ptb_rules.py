@@ -28,9 +28,10 @@ import functools
 import re
 
 _SAFE = re.compile(r"[A-Za-z0-9 \t.,!?;:'\"()\-]*")
-# Patterns that other lexer rules (PHONE, SMILEY, ASIANSMILEY, NUM starting with punctuation) could match.
-_RISKY = re.compile(r"[0-9]\)?[ \t]+\(?[0-9]|\([0-9]{2,3}\)|[:;][-o*']?[()DPdpO]|\([-x'][_.]?[-x']\)|\([x']-[x']\)"
-                    r"|[.,:;!?][A-Za-z0-9]")
+# Patterns that other lexer rules (PHONE, SMILEY, ASIANSMILEY, NUM starting with punctuation) could match;
+# the look-ahead names the characters they start with, so the search skips the other positions fast.
+_RISKY = re.compile(r"(?=[0-9(:;.,!?])(?:[0-9]\)?[ \t]+\(?[0-9]|\([0-9]{2,3}\)|[:;][-o*']?[()DPdpO]"
+                    r"|\([-x'][_.]?[-x']\)|\([x']-[x']\)|[.,:;!?][A-Za-z0-9])")
 _CORE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _SUFFIX = re.compile(r"'(s|m|d|re|ve|ll)(?![A-Za-z0-9'\-])")
 _ASSIMILATIONS = {"cannot": ("can", "not"), "gonna": ("gon", "na"), "gotta": ("got", "ta"),
@@ -49,6 +50,8 @@ _ABBREVIATION = re.compile(
 # Titles that keep their period whatever follows (ABBREV2, a rule without look-ahead).
 _TITLES = {"mr", "mrs", "ms", "dr"}
 _APOSTROPHE_WORDS = {"dunkin", "somethin", "ol", "cont"}
+# Marks that, after a word and ending its chunk, the punctuation filter removes whatever the word.
+_WORD_END = frozenset('.,;:!?"')
 
 
 def _punctuation(text: str, out: list[str]) -> None:
@@ -67,6 +70,15 @@ def _punctuation(text: str, out: list[str]) -> None:
 def _chunk_tokens(chunk: str) -> tuple[str, ...] | None:
     """The surviving tokens of one whitespace-free chunk (a chunk's tokens depend on it alone within
     the restricted language), or ``None`` where the rules are not certain."""
+    core, end = (chunk[:-1], chunk[-1]) if chunk[-1] in _WORD_END else (chunk, "")
+    if core.isalnum():  # most chunks: one word (ASCII: the line passed _SAFE), alone or before one mark
+        lower = core.lower()
+        if end == ".":
+            if lower in _TITLES:
+                return (lower + ".",)
+            if len(core) == 1 or _ABBREVIATION.fullmatch(core):
+                return None
+        return _ASSIMILATIONS.get(lower, (lower,))
     out: list[str] = []
     return tuple(out) if _chunk(chunk, out) else None
 
