@@ -39,3 +39,16 @@ def test_panel_bars_and_document_are_well_formed():
     assert float(bar.get("x")) == pytest.approx(52.5) and float(bar.get("width")) == pytest.approx(100)
     texts = [t.text for t in svg.iter(f"{NS}text")]
     assert "Scores & <more>" in texts and {"0", "10", "20", "30", "40", "50"} <= set(texts)
+
+
+def test_figure_percentile_is_numpys():
+    import numpy as np
+
+    from cinescribe.evaluate.plots import _percentile
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 100, 7311):
+        values = np.round(rng.gamma(0.5, 30, n) * (rng.random(n) < 0.7), 2)
+        for q in (0, 1, 50, 99, 99.5, 100):
+            assert _percentile(values, q) == float(np.percentile(values, q))
+    assert _percentile(np.array([0.0, 10.0]), 99) == 9.9

@@ -33,6 +33,16 @@ def _hist(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
     return np.histogram(values, bins=bins)[0]
 
 
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation, numpy's arithmetic) without the import of
+    ``numpy.ma`` that ``np.percentile`` makes on its first call."""
+    ordered = np.sort(values)
+    pos = q / 100 * (len(ordered) - 1)
+    lo = math.floor(pos)
+    a, b, t = float(ordered[lo]), float(ordered[min(lo + 1, len(ordered) - 1)]), pos - lo
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def plot_evaluation(result: "Evaluation", path: Path) -> Path:
     """Write the SVG figure for ``result`` to ``path`` (atomically): per-film bars, per-AD score histograms,
     the per-AD CIDEr-D histogram and repetition against the ground truth; 1500 x 950 px."""
@@ -81,7 +91,7 @@ def plot_evaluation(result: "Evaluation", path: Path) -> Path:
 
     if "CIDEr-D" in result.per_ad:
         values = np.asarray(result.per_ad["CIDEr-D"], dtype=float)
-        upper = max(float(np.percentile(values, 99)), 1.0)
+        upper = max(_percentile(values, 99), 1.0)
         cbins = np.linspace(0, upper, 31)
         ccounts = _hist(np.clip(values, 0, upper), cbins)
         cider = Panel(canvas, Axis(0, upper, 600, 1000),
