@@ -26,6 +26,7 @@ pycocoevalcap's small quirks, are those of the reference code:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,20 @@ _CODE_LIMIT = 1 << 62
 def _clean(rows: list[str]) -> bool:
     """True when ``s.split(" ")`` and ``s.split()`` agree on every non-empty row (single spaces only)."""
     return not any("  " in s or s[:1] == " " or s[-1:] == " " for s in rows)
+
+
+def _split_rows(rows: list[str]) -> tuple[list[str], np.ndarray, bool]:
+    """All tokens of all rows (``split()``), flattened, the number of tokens per row, and :func:`_clean`.
+    Rows without empty ones or line breaks (PTB output) are split as one text."""
+    text = "\n".join(rows)
+    if "" not in rows and text.count("\n") == len(rows) - 1:
+        if not ("  " in text or " \n" in text or "\n " in text or text[:1] == " " or text[-1:] == " "):
+            lengths = np.fromiter(map(str.count, rows, itertools.repeat(" ")), dtype=np.int64, count=len(rows)) + 1
+            return text.replace("\n", " ").split(" "), lengths, True
+    if _clean(rows):
+        lengths = np.fromiter((s.count(" ") + 1 if s else 0 for s in rows), dtype=np.int64, count=len(rows))
+        return (" ".join(s for s in rows if s).split(" ") if lengths.any() else []), lengths, True
+    return (*_token_rows(rows, split_on_space=False), False)
 
 
 def _token_rows(rows: list[str], split_on_space: bool) -> tuple[list[str], np.ndarray]:
@@ -79,12 +94,7 @@ class Corpus:
         row_item = np.repeat(np.arange(len(refs)), per_item)
         is_hyp = np.zeros(len(rows), dtype=bool)
         is_hyp[np.concatenate([[0], np.cumsum(per_item)[:-1]]).astype(np.int64)] = True
-        clean = _clean(rows)
-        if clean:
-            lengths = np.fromiter((s.count(" ") + 1 if s else 0 for s in rows), dtype=np.int64, count=len(rows))
-            flat = " ".join(s for s in rows if s).split(" ") if lengths.any() else []
-        else:
-            flat, lengths = _token_rows(rows, split_on_space=False)
+        flat, lengths, clean = _split_rows(rows)
         vocab = dict(zip(dict.fromkeys(flat), range(len(flat))))
         tokens = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -110,14 +120,13 @@ class Corpus:
         rows = len(self.lengths)
         if len(code) and int(code.max()) >= (_CODE_LIMIT - rows) // max(rows, 1):
             code = np.unique(code, return_inverse=True)[1].astype(np.int64)
-        # one key per (n-gram, row), rows in item order: an unstable sort orders by (n-gram, item, row)
-        order = np.argsort(code * rows + row)
-        code, row = code[order], row[order]
-        new_entry = np.ones(len(code), dtype=bool)
-        new_entry[1:] = (code[1:] != code[:-1]) | (row[1:] != row[:-1])
+        # one key per (n-gram, row), rows in item order: sorted keys order by (n-gram, item, row)
+        key = np.sort(code * rows + row)
+        new_entry = np.ones(len(key), dtype=bool)
+        new_entry[1:] = key[1:] != key[:-1]
         first = np.flatnonzero(new_entry)
-        count = np.diff(np.append(first, len(code)))
-        e_code, e_row = code[first], row[first]
+        count = np.diff(np.append(first, len(key)))
+        e_code, e_row = np.divmod(key[first], rows)
         new_gram = np.ones(len(first), dtype=bool)
         new_gram[1:] = e_code[1:] != e_code[:-1]
         gram = np.cumsum(new_gram) - 1
