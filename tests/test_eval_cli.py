@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -152,3 +154,19 @@ def test_bad_files_exit_2(monkeypatch, capsys, tvad_subset, tmp_path):
     assert code == 2 and "is not a folder" in err
     code, _, err = run(monkeypatch, capsys, "--pred", tmp_path / "missing.csv", "--gt", gt)
     assert code == 2 and "no such file" in err
+
+
+def test_the_command_run_is_the_only_one_built():
+    """Starting ``evaluate`` builds that command alone: describe's option model is never imported."""
+    from cinescribe import cli
+
+    assert [c.callback.__name__ for c in cli._app_for(["evaluate", "--pred", "p.csv"]).registered_commands] == ["evaluate"]
+    only_classify = cli._app_for(["classify", "train", "-h"])
+    assert only_classify.registered_commands == [] and [g.name for g in only_classify.registered_groups] == ["classify"]
+    assert cli._app_for(["--version"]) is cli.app and cli._app_for(["nosuch"]) is cli.app and cli._app_for([]) is cli.app
+    code = ("import sys; from cinescribe import cli; sys.argv = ['cinescribe', 'evaluate', '--pred', 'missing.csv', "
+            "'--gt', 'missing.csv']\ntry:\n    cli.main()\nexcept SystemExit as exc:\n"
+            "    print(exc.code, 'cinescribe.describe.options' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    assert proc.stdout.split() == ["2", "False"] and "no such file" in proc.stderr
