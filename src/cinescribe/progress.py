@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console(stderr=True)
 
@@ -33,7 +28,11 @@ def set_quiet(quiet: bool) -> None:
 
 def new_progress(show: bool = True) -> Progress:
     """The one progress display: description, bar, done of total, elapsed and remaining time;
-    shown only when ``show`` and not quiet (:func:`set_quiet`) and stderr is a terminal."""
+    shown only when ``show`` and not quiet (:func:`set_quiet`) and stderr is a terminal (rich's progress
+    module is imported here, on the first bar: commands without one start faster)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
