@@ -74,8 +74,9 @@ class Evaluation:
 @contextlib.contextmanager
 def _collector_paused():
     """Reading, scoring and writing make many small objects (one per AD, per token list, per value) and no
-    reference cycles: the cyclic garbage collector's passes over them take a sixth of the run and find
-    nothing, so it waits until the step is done (reference counting still frees everything)."""
+    reference cycles: the cyclic garbage collector's passes over them took about a sixth of the time of
+    :func:`evaluate` on 7k ADs and found nothing, so it waits until the step is done (reference counting
+    still frees everything)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
