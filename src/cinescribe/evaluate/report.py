@@ -27,7 +27,6 @@ from ..data.predictions import align
 from ..errors import InputError, MissingDependencyError
 from ..progress import progress_bar
 from . import ptb
-from .distinct import distinctiveness
 from .metrics import METRICS as CAPTION_METRICS, caption_metrics
 from .recall import DEFAULT_SPECS
 from .spice import spice_unavailable_reason
@@ -146,6 +145,8 @@ def evaluate(pred_path: Path, gt_path: Path, cfg: EvalConfig) -> Evaluation:
         _recall(pairs, films, cfg, scorer, result)
         timings["recall"] = time.perf_counter() - t0
     if "distinct" in cfg.metrics:
+        from .distinct import distinctiveness
+
         t0 = time.perf_counter()
         tok_pred = ptb.tokenize(pairs.pred, engine=cfg.tokenizer)
         tok_gt = ptb.tokenize([a.text for a in pairs.gt], engine=cfg.tokenizer, persist=True)
