@@ -123,7 +123,8 @@ def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
     outs: list[list[str | None]] = []
     runs: list[tuple[list[tuple[int, int]], bool, bool]] = []  # (lines, sees the end of its batch, needs a file alone)
     for k, lines in enumerate(batches):
-        if any(b in s for s in lines for b in _LINE_BREAKS):
+        text = "".join(lines)
+        if any(b in text for b in _LINE_BREAKS):
             outs.append([None] * len(lines))
             runs.append(([(k, i) for i in range(len(lines))], True, True))
             continue
