@@ -124,7 +124,7 @@ def test_batches_share_one_jar_run(monkeypatch, batches, runs):
     references = [_reference(b) for b in batches]
     calls = []
     real = ptb._run_tokenizer
-    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines: calls.append(lines) or real(lines))
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines, *started: calls.append(lines) or real(lines, *started))
     assert ptb.tokenize_batches(batches, cache=False) == references
     assert len(calls) == runs
 
@@ -141,7 +141,7 @@ def test_ground_truth_tokens_are_kept_on_disk(tmp_path, monkeypatch):
     files = list((tmp_path / "ptb").glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == _reference([r[0] for r in refs])
     ptb._cache.clear()
-    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s: pytest.fail("the jar ran for cached ground truth"))
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s, *started: pytest.fail("the jar ran for cached ground truth"))
     again = caption_metrics(["He nods.", "A letter."], refs, ("bleu", "cider"))
     assert again.overall == first.overall
 
@@ -154,15 +154,33 @@ def test_sentences_outside_the_rules_need_the_jar_once(tmp_path, monkeypatch):
     hyps = ["O'Reilly waves.", "The letter I."]
     calls = []
     real = ptb._run_tokenizer
-    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines: calls.append(lines) or real(lines))
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda lines, *started: calls.append(lines) or real(lines, *started))
     first = ptb.tokenize_batches([refs, hyps], persist=(True, False))
     assert first == [_reference(refs), _reference(hyps)] and len(calls) == 1
     assert len(list((tmp_path / "ptb" / "jar").glob("*.json"))) == 3  # refs 0-1 and 2-3, hyps 0-1
     ptb._cache.clear()
-    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s: pytest.fail("the jar ran for lines it tokenised before"))
+    monkeypatch.setattr(ptb, "_run_tokenizer", lambda s, *started: pytest.fail("the jar ran for lines it tokenised before"))
     assert ptb.tokenize_batches([refs, hyps], persist=(True, False)) == first
     ptb._cache.clear()
     assert ptb.tokenize(hyps) == first[1] and ptb.tokenize(refs[2:]) == _reference(refs[2:])
+
+
+def test_new_ground_truth_starts_the_jar_early_and_stops_it_when_unneeded(tmp_path, monkeypatch):
+    """A ground-truth batch not on disk starts the jar before the rules run: its first file goes to that
+    process; when every sentence is within the rules the process is stopped."""
+    monkeypatch.setenv("CINESCRIBE_CACHE", str(tmp_path))
+    started = []
+    real = ptb._start_tokenizer
+    monkeypatch.setattr(ptb, "_start_tokenizer", lambda: started.append(real()) or started[-1])
+    refs, hyps = ["Gul'dan nods.", "He nods.", "The letter I."], ["O'Reilly waves.", "He smiles."]
+    assert ptb.tokenize_batches([refs, hyps], persist=(True, False)) == [_reference(refs), _reference(hyps)]
+    assert len(started) == 1 and started[0].returncode == 0
+    ptb._cache.clear()
+    plain = ["He nods.", "She smiles."]
+    assert ptb.tokenize_batches([plain, ["He waves."]], persist=(True, False)) == [["he nods", "she smiles"], ["he waves"]]
+    assert len(started) == 2 and started[1].returncode not in (None, 0)  # started for the new ground truth, then stopped
+    ptb._cache.clear()
+    assert ptb.tokenize_batches([refs, hyps], persist=(True, False))[0] == _reference(refs) and len(started) == 2
 
 
 def test_jar_engine_and_bad_engine():

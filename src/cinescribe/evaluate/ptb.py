@@ -4,8 +4,9 @@ pycocoevalcap runs Stanford CoreNLP 3.4.1's ``PTBTokenizer -preserveLines -lower
 with one caption per line, then drops punctuation tokens (``-lrb-`` stays, because the punctuation
 list has upper-case ``-LRB-``).  Two engines give that result:
 
-- ``jar``: the same jar with the same options over one file holding every sentence of a call (one
-  Java process per call, as the reference does), so the tokens are the reference's by construction;
+- ``jar``: the same jar with the same options over every sentence of a call, one per line (one Java
+  process per call, as the reference does; the lines come on its standard input, which gives the
+  tokens of the same lines in a file), so the tokens are the reference's by construction;
 - ``auto`` (the default): :mod:`.ptb_rules` tokenises in Python every sentence whose result is certain
   (plain ASCII text, nearly every AD), and the jar tokenises the rest in one call.
 
@@ -28,11 +29,11 @@ before with the same following lines needs no Java either, whatever batches it c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import subprocess
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -72,17 +73,22 @@ def java() -> str:
     return exe
 
 
-def _run_tokenizer(sentences: list[str]) -> list[str]:
+def _start_tokenizer() -> subprocess.Popen:
+    """The reference jar's PTBTokenizer with the reference's options, reading its lines from stdin (the
+    tokens are those of the same lines in a file); the JVM starts up while the caller finds the lines."""
     jar = jar_path("pycocoevalcap.tokenizer", "stanford-corenlp-3.4.1.jar")
-    with tempfile.TemporaryDirectory(prefix="cinescribe-ptb-") as tmp:
-        src = Path(tmp) / "sentences.txt"
-        src.write_bytes("\n".join(s.replace("\n", " ") for s in sentences).encode())
-        proc = subprocess.run([java(), "-cp", str(jar), "edu.stanford.nlp.process.PTBTokenizer",
-                               "-preserveLines", "-lowerCase", str(src)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    return subprocess.Popen([java(), "-cp", str(jar), "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines",
+                             "-lowerCase"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _run_tokenizer(sentences: list[str], started: subprocess.Popen | None = None) -> list[str]:
+    """The jar's tokens of ``sentences`` as one file of lines, punctuation removed; ``started``: a process
+    from :func:`_start_tokenizer` to give them to (default: a new one)."""
+    proc = started if started is not None else _start_tokenizer()
+    out, err = proc.communicate("\n".join(s.replace("\n", " ") for s in sentences).encode())
     if proc.returncode != 0:
-        raise MissingDependencyError(f"the PTB tokenizer (Java) failed: {proc.stderr.decode(errors='replace')[-300:]}")
-    lines = proc.stdout.decode().split("\n")
+        raise MissingDependencyError(f"the PTB tokenizer (Java) failed: {err.decode(errors='replace')[-300:]}")
+    lines = out.decode().split("\n")
     if len(lines) < len(sentences):
         raise MissingDependencyError(f"the PTB tokenizer returned {len(lines)} lines for {len(sentences)} sentences")
     return [" ".join(w for w in line.rstrip().split(" ") if w not in PUNCTUATIONS) for line in lines[:len(sentences)]]
@@ -113,13 +119,29 @@ def _runs(lines: list[str], tokens: list[str | None]) -> list[list[int]]:
     return runs
 
 
-def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
+def _auto(batches: list[list[str]], remember: bool = True, early: bool = False) -> list[list[str]]:
     """Each batch's tokens as the reference gives them for that batch alone, with as few jar runs as
     possible.  The sentences of every batch outside the rules go to one file, in runs (:func:`_runs`);
     the one run that must see its batch's end goes last (the jar sees the end of the file there too);
     any other such run, and any batch holding a line break inside a sentence, gets a file of its own.
     With ``remember`` the jar's tokens of each run are kept on disk, named by the run's text and whether
-    it ends its batch (they depend on nothing else), and a run seen before needs no jar."""
+    it ends its batch (they depend on nothing else), and a run seen before needs no jar.  With ``early``
+    (new ground truth: some of its sentences will need the jar) the jar starts before the rules run and
+    is stopped if nothing needs it."""
+    started = None
+    if early:
+        with contextlib.suppress(MissingDependencyError):  # raised only if the jar turns out to be needed
+            started = _start_tokenizer()
+    try:
+        return _auto_runs(batches, remember, started)
+    finally:
+        if started is not None and started.returncode is None:
+            started.kill()
+            started.communicate()
+
+
+def _auto_runs(batches: list[list[str]], remember: bool, started: subprocess.Popen | None) -> list[list[str]]:
+    """:func:`_auto`'s work; the first jar file goes to ``started`` when there is one."""
     outs: list[list[str | None]] = []
     runs: list[tuple[list[tuple[int, int]], bool, bool]] = []  # (lines, sees the end of its batch, needs a file alone)
     for k, lines in enumerate(batches):
@@ -146,8 +168,9 @@ def _auto(batches: list[list[str]], remember: bool = True) -> list[list[str]]:
     ending = [t for t in todo if t[1] and not t[2]]
     files = [shared + ending[:1]] if shared or ending else []
     files += [[t] for t in ending[1:]] + [[t] for t in todo if t[2]]
-    for file in files:
-        tokens = _run_tokenizer([batches[k][i] for run, *_ in file for k, i in run])
+    for n, file in enumerate(files):
+        lines = [batches[k][i] for run, *_ in file for k, i in run]
+        tokens = _run_tokenizer(lines, started) if n == 0 and started is not None else _run_tokenizer(lines)
         for run, _, _, path in file:
             part, tokens = tokens[:len(run)], tokens[len(run):]
             _fill(outs, run, part)
@@ -209,7 +232,7 @@ def tokenize_batches(batches: list[list[str]], cache: bool = True, engine: str =
         results.append(None if found is None else list(found))
     todo = [k for k, r in enumerate(results) if r is None]
     if engine == "auto":
-        fresh = _auto([all_lines[k] for k in todo])
+        fresh = _auto([all_lines[k] for k in todo], early=any(paths[k] is not None for k in todo))
     else:
         fresh = [_run_tokenizer(all_lines[k]) for k in todo]
     for k, tokens in zip(todo, fresh):
