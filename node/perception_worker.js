@@ -262,17 +262,19 @@ async function detectHands(img) {
   const outs = await models.hands.executeAsync(input,
     ['StatefulPartitionedCall/Postprocessor/Slice', 'StatefulPartitionedCall/Postprocessor/ExpandDims_1']);
   input.dispose();
-  const scores = (await outs[0].array())[0];
-  const boxes = (await outs[1].array())[0];
+  const classes = outs[0].shape[2];
+  const scores = await outs[0].data(); // flat [A * classes]: nested arrays of 12804 rows cost more than the model
+  const boxes = await outs[1].data(); // flat [A * 4]
   tf.dispose(outs);
   const items = [];
-  for (let i = 0; i < scores.length; i++) {
+  for (let i = 0; i < scores.length / classes; i++) {
     for (let c = 0; c < HAND_CLASSES.length; c++) {
-      if (!(scores[i][c] >= MIN_HAND)) continue;
-      const [y0, x0, y1, x1] = boxes[i][0];
+      const score = scores[i * classes + c];
+      if (!(score >= MIN_HAND)) continue;
+      const [y0, x0, y1, x1] = boxes.subarray(4 * i, 4 * i + 4);
       const box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)];
       if (box[2] - box[0] <= 0 || box[3] - box[1] <= 0) continue;
-      items.push({ label: HAND_CLASSES[c], score: scores[i][c], box });
+      items.push({ label: HAND_CLASSES[c], score, box });
     }
   }
   // anchors overlap heavily: one box per hand, whatever its class
