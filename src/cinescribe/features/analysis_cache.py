@@ -232,8 +232,10 @@ class LazyAnalyser:
 
 
 def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True,
-                           ocr: bool = True, hands: bool = False, setting: bool = True) -> list[LazyAnalyser]:
-    """The default perception models (as ``default_analysers``), each loaded only when needed."""
+                           ocr: bool = True, hands: bool = False, setting: bool = True,
+                           workers: int | None = None) -> list[LazyAnalyser]:
+    """The default perception models (as ``default_analysers``), each loaded only when needed;
+    ``workers`` TF.js workers (None: one per core, at most two)."""
     from .analysers import human
     from .analysers.ocr import MODEL_ID as OCR_MODEL_ID
 
@@ -241,7 +243,8 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
     if objects or faces or poses or hands:
         tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
         found.append(LazyAnalyser(human.HumanAnalyser.name, human.tasks_model_id(tasks),
-                                  lambda: human.HumanAnalyser(objects=objects, faces=faces, poses=poses, hands=hands)))
+                                  lambda: human.HumanAnalyser(objects=objects, faces=faces, poses=poses, hands=hands,
+                                                              workers=workers)))
     if ocr:
         def load_ocr():
             from .analysers.ocr import OcrAnalyser

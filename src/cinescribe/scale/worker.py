@@ -74,7 +74,7 @@ class VideoWorker:
         if self._models is None:
             c = self.cfg
             self._models = lazy_default_analysers(objects=c.objects, faces=c.faces, poses=c.poses, ocr=c.ocr,
-                                                  hands=c.poses, setting=c.setting)
+                                                  hands=c.poses, setting=c.setting, workers=self.settings.threads)
         return self._models
 
     def encoder(self, spec: str) -> FrameEncoder:

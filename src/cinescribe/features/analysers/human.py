@@ -49,7 +49,7 @@ TASK_MODELS = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, I
                "hands": [HAND_MODEL]}
 
 KEYPOINT_MIN_SCORE = 0.3
-MAX_WORKERS = 4  # each loads every model (about 0.3 GB); more rarely pays on a laptop
+MAX_WORKERS = 2  # each holds every model (about 0.4 GB resident): two keep describe under 2 GiB
 POSTURES = ("arms raised", "lying down", "standing", "sitting")  # what derive_posture can return
 
 
