@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from cinescribe.media.framepass import FramePass
+from cinescribe.media.jump_cuts import JumpMeter
 from cinescribe.media.picture_steps import DarkDips, Dip, StepMeter
 from cinescribe.media.shots import CombinedDetector, make_detector
 
@@ -136,3 +137,50 @@ def test_no_cut_on_real_clips(clip):
 
 def test_combined_is_a_shot_choice():
     assert isinstance(make_detector("combined"), CombinedDetector)
+
+
+def _count_jumps(pictures, meter=None):
+    meter = meter or JumpMeter()
+    out = []
+    for i, picture in enumerate(pictures):
+        out += meter.push(i / 10, picture)
+    return out + meter.finish(), meter
+
+
+def _scene(people: list[tuple[int, int]], shift: int = 0) -> np.ndarray:
+    """A still textured background with dark 5x10 people at ``(x, y)``; ``shift`` moves the whole picture."""
+    picture = np.roll(A, shift, axis=1).copy()
+    for x, y in people:
+        picture[y:y + 10, x:x + 5] = 0.05
+    return picture
+
+
+def test_jump_regions_separate_appearing_people_from_walkers_and_one_vanishing():
+    walkers = [[(10 + i, 5), (40, 30 - i // 2)] for i in range(30)]  # a pixel a frame: explained by its old place
+    found, meter = _count_jumps([_scene(p) for p in walkers])
+    assert found == [] and max(n for _, n in meter.counts) == 0
+    before, after = [(10, 5), (40, 30)], [(70, 8), (25, 40), (85, 38), (55, 20)]
+    found, meter = _count_jumps([_scene(before)] * 15 + [_scene(after)] * 15)  # 6 places change, none nearby
+    assert [(j.t, j.regions) for j in found] == [(1.5, 6)]
+    one, meter = _count_jumps([_scene(before)] * 15 + [_scene(before[:1])] * 15)  # one person vanishes
+    assert one == [] and max(n for _, n in meter.counts) == 1
+    panned, meter = _count_jumps([_scene(before)] * 15 + [_scene(after, shift=3)] * 15)  # the camera moved too
+    assert panned == [] and max(n for _, n in meter.counts) >= 3
+
+
+@needs_clips
+def test_a_jump_cut_between_two_moments_of_the_campus_camera(tmp_path):
+    """vtest.avi at 0 s then at 40 s: the same fixed framing, other people on the path."""
+    path = _montage(tmp_path, "campus.mp4", [("vtest.avi", 0.0, 3.0, ""), ("vtest.avi", 40.0, 3.0, "")], ["cut"])
+    det = _cuts(path)
+    assert det.cuts() == [pytest.approx(3.0, abs=0.081)]
+    assert det.evidence[0]["source"] in ("jump cut", "transnetv2", "picture step")
+    assert max(n for t, n in det.jumps.counts if abs(t - 3.0) <= 0.081) >= 3
+
+
+@needs_clips
+@pytest.mark.parametrize("clip", ["vtest.avi", "box.mp4"])
+def test_no_jump_cut_on_real_clips(clip):
+    det = _cuts(CLIPS / clip)
+    assert det.cuts() == []
+    assert max(n for _, n in det.jumps.counts) <= 2

@@ -23,7 +23,8 @@ detector feeds every decoded frame at 96x54).  Output: candidate transitions.
   *flash* when one of the next ``settle`` frames is back to the picture before it, or the new
   picture is like one of the ``settle`` frames before the step (fewer than ``back`` times the
   stepped pixels differ).  Windows with a frame darker than ``dark`` are left to :class:`DarkDips`.  A jump cut in one framing where only small people change place is not a
-  step: their pixels are a few percent of the frame, as walking makes them.
+  step: their pixels are a few percent of the frame, as walking makes them (:mod:`.jump_cuts`
+  finds those).
 * :class:`DarkDips` -- a fade through black: a run of frames darker than ``dark`` (mean level),
   at most ``max_dark`` seconds long (a fade holds black briefly; longer is a dark shot), with
   picture on both sides; the transition is the middle of the run, and its *envelope* is

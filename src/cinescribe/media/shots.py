@@ -11,9 +11,10 @@ Detectors, chosen by name with :func:`make_detector` (PySceneDetect-style):
 * ``combined`` (default): ``transnetv2`` on every 2nd frame plus two cheap signals on every
   frame at 96x54 (:mod:`.picture_steps`) for what the network misses: a *picture step* (a third
   of the picture changing at once and staying: a cut to a 2x closer view of the same moment, a
-  wipe) and a *dip to black* (a fade through black, one transition); see
+  wipe), a *jump cut* in a still camera (:mod:`.jump_cuts`: several separate places change at
+  once and stay) and a *dip to black* (a fade through black, one transition); see
   :class:`CombinedDetector`.  On the labelled cut set (``benchmarks/bench_cuts.py``) it found
-  every cut but two jump cuts within one static framing of vtest.avi, with no false cut.
+  every cut, the jump cuts within one static framing of vtest.avi too, with no false cut.
 * ``transnetv2``: the TransNetV2 network (:mod:`.transnet`) on every 2nd decoded frame at
   48x27; see :class:`TransNetDetector`.  On the labelled cut set of ``benchmarks/cutset.py``
   (real clips, montages of them, dissolves, fades, a wipe) it had the best F1 of the single
@@ -391,15 +392,17 @@ class TransNetDetector(_Base):
 
 
 class CombinedDetector(_Base):
-    """TransNetV2 plus picture steps and dips to black (:mod:`.picture_steps`) for what it misses.
+    """TransNetV2 plus picture steps, jump cuts and dips to black for what it misses.
 
     Fed every decoded frame at 96x54 (:meth:`tap`): every ``every``-th frame goes, shrunk to
     48x27, to a :class:`TransNetDetector`; every frame's grey picture to a
-    :class:`~.picture_steps.StepMeter` and its mean level to :class:`~.picture_steps.DarkDips`.
+    :class:`~.picture_steps.StepMeter` and a :class:`~.jump_cuts.JumpMeter`, and its mean level to
+    :class:`~.picture_steps.DarkDips`.
     At :meth:`finish` the three are merged: a dip to black is one transition at the middle of its
     dark run, and TransNetV2 cuts inside its envelope (the fade out and in) are the same
     transition; nothing inside a fade in from black at the start or a fade out at the end is a
-    cut; a picture step is a cut unless a TransNetV2 cut or a dip lies within ``min_shot`` of it;
+    cut; a picture step, and then a jump, is a cut unless a cut found before or a dip lies within
+    ``min_shot`` of it;
     cuts closer than ``min_shot`` to the previous one are dropped.
     :attr:`evidence` keeps, per cut, where it came from and its score.  The per-frame
     signatures for the shot features (36 floats per TransNetV2 frame) are held until the end.
@@ -409,7 +412,8 @@ class CombinedDetector(_Base):
     SIZE = (96, 54)
 
     def __init__(self, threshold: float = 0.5, every: int = 2, min_shot: float = 0.3, dark: float = 0.06,
-                 step: float = 0.3, transnet: "TransNetDetector | None" = None) -> None:
+                 step: float = 0.3, jump: int = 3, transnet: "TransNetDetector | None" = None) -> None:
+        from .jump_cuts import JumpMeter
         from .picture_steps import DarkDips, StepMeter
 
         super().__init__(dark)
@@ -417,9 +421,11 @@ class CombinedDetector(_Base):
         self.transnet = transnet if transnet is not None else TransNetDetector(threshold, every=1, min_shot=min_shot,
                                                                                dark=dark)
         self.steps = StepMeter(minimum=step, dark=dark)
+        self.jumps = JumpMeter(regions=jump, dark=dark)
         self.dips = DarkDips(dark=dark)
         self.evidence: list[dict] = []
         self._found_steps: list = []
+        self._found_jumps: list = []
         self._found_dips: list = []
         self._frames: list[tuple[float, np.ndarray, float]] = []
         self._n = 0
@@ -436,6 +442,7 @@ class CombinedDetector(_Base):
             image = cv2.resize(image, self.SIZE, interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         self._found_steps += self.steps.push(frame.t, grey)
+        self._found_jumps += self.jumps.push(frame.t, grey)
         self._found_dips += self.dips.push(frame.t, float(grey.mean()))
         if self._n % self.every == 0:
             small = cv2.resize(image, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
@@ -449,6 +456,7 @@ class CombinedDetector(_Base):
             return None
         self._done = True
         self._found_steps += self.steps.finish()
+        self._found_jumps += self.jumps.finish()
         self._found_dips += self.dips.finish()
         self.transnet.finish()
         scores = dict(self.transnet.scores)
@@ -465,6 +473,12 @@ class CombinedDetector(_Base):
                     not any(d.start <= s.t <= d.end for d in self._found_dips):
                 found.append((s.t, {"t": s.t, "source": "picture step", "fraction": s.fraction,
                                     "transnetv2": scores.get(s.t)}))
+        strong = [t for t, _ in found]
+        for j in self._found_jumps:
+            if all(abs(j.t - t) >= self.min_shot for t in strong) and \
+                    not any(d.start <= j.t <= d.end for d in self._found_dips):
+                found.append((j.t, {"t": j.t, "source": "jump cut", "regions": j.regions,
+                                    "transnetv2": scores.get(j.t)}))
         found = [(t, ev) for t, ev in found if not any(a <= t < b for a, b in self.dips.edges)]
         last = None
         cuts = []
