@@ -2,7 +2,8 @@
 
 Every detector runs on every case in the same run: cinescribe's ``transnetv2`` (all frames,
 every 2nd, every 3rd), ``combined`` (TransNetV2 on every 2nd frame with picture steps and dips to
-black on every frame at 96x54; per cut, its source and score go to ``evidence`` in the JSON),
+black on every frame at 96x54, and jump cuts in a still camera; per cut, its source and score go to
+``evidence`` in the JSON),
 cinescribe's ``content`` (at describe's old 4 frames/s, and at every frame) and PySceneDetect's detectors (``pip install scenedetect==0.7.2``; for this benchmark
 only) on every frame shrunk to 256 px, as its scene manager does.  A detector's time counts
 decoding (PyAV, one thread per detector run, at the size it needs) and detecting.
