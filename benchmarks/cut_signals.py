@@ -14,8 +14,8 @@ and over its jump-cut region count.
 
 ``--jumps`` prints the jump-cut signal (:class:`~cinescribe.media.jump_cuts.JumpMeter`'s region
 count) on every case and on the demo video: per true cut, the highest count within one frame
-and whether the camera was still; per case, the highest counts on frames without a cut, split
-by still camera or not; and its cost per frame beside the picture-step signal's.
+and whether the camera was still; per case, the highest counts on frames without a cut; over all
+cases, the counts at cuts, inside gradual transitions and elsewhere, by still camera or not; and its cost per frame beside the picture-step signal's.
 
     PYTHONPATH=src .venv/bin/python benchmarks/cut_signals.py [--cases hard: ...] [--sweep] [--jumps]
 """
@@ -143,7 +143,7 @@ def jumps(cases: list[Case]) -> None:
 
     import cv2
 
-    at_cuts, elsewhere = [], {True: [], False: []}
+    at_cuts, elsewhere, gradual = [], {True: [], False: []}, {True: [], False: []}
     spent = {"jump": 0.0, "step": 0.0}
     frames = zero = 0
     print("case                         cuts (t: regions, still)        most regions without a cut (t: regions)")
@@ -163,15 +163,19 @@ def jumps(cases: list[Case]) -> None:
             still |= {j.t: True for j in found}
         still |= {j.t: True for j in meter.finish()}
         tolerance = 1.0 / case.fps + 1e-3
-        near_cut = [any(abs(t - c) <= tolerance for c in case.hard) or
-                    any(a - tolerance <= t <= b + tolerance for a, b in case.gradual) for t, _ in meter.counts]
+        near_cut = [any(abs(t - c) <= tolerance for c in case.hard) for t, _ in meter.counts]
+        within = [any(a - tolerance <= t <= b + tolerance for a, b in case.gradual) for t, _ in meter.counts]
+        for (t, n), inside in zip(meter.counts, within):
+            if inside and n:
+                gradual[still.get(t, False)].append(n)
         cuts = []
         for c in case.hard:
             near = [(n, still.get(t, False)) for t, n in meter.counts if abs(t - c) <= tolerance]
             best = max(near, default=(0, False))
             at_cuts.append(best)
             cuts.append(f"{c:.1f}: {best[0]}{' still' if best[1] else ''}")
-        other = sorted(((n, t) for (t, n), cut in zip(meter.counts, near_cut) if not cut), reverse=True)
+        other = sorted(((n, t) for (t, n), cut, inside in zip(meter.counts, near_cut, within) if not cut and not inside),
+                       reverse=True)
         for n, t in other:
             if n:
                 elsewhere[still.get(t, False)].append(n)
@@ -185,7 +189,9 @@ def jumps(cases: list[Case]) -> None:
 
     print(f"\nregion count at true hard cuts, camera still: {spread([n for n, s in at_cuts if s])}; "
           f"not still: {spread([n for n, s in at_cuts if not s])}")
-    print(f"region count on frames without a cut: {zero} frames 0; the others, camera still: "
+    print(f"region count inside gradual transitions (not 0), camera still: {spread(gradual[True])}; "
+          f"not still: {spread(gradual[False])}")
+    print(f"region count on frames without a cut or transition: {zero} frames 0; the others, camera still: "
           f"{spread(elsewhere[True])}; not still: {spread(elsewhere[False])}")
     print(f"cost per frame at 96x54: jump cuts {spent['jump'] / frames * 1000:.2f} ms, "
           f"picture steps {spent['step'] / frames * 1000:.2f} ms ({frames} frames)")

@@ -15,16 +15,20 @@ cannot see it.  What differs is *how* it changes:
   within ``near`` pixels of anything unexplained in the ``window`` frame pairs before and after
   (what keeps changing -- a big walker in a close view, leaves in the wind -- is not a step);
 * the stepping pixels, opened by a 2x2 square (thin slivers along edges go), are grouped into
-  *regions*: pieces closer than ``merge`` pixels are one; regions smaller than ``least`` pixels
+  *regions*: pieces fewer than ``2 * merge`` pixels apart are one; regions smaller than ``least`` pixels
   do not count.  The *region count* of frame ``i`` is the signal;
 * a jump is a frame whose region count reaches ``regions`` while the camera is still: among all
   whole-picture shifts by up to ``reach`` pixels, none leaves fewer pixels changed than no shift.
 
 On ``benchmarks/cutset.py``, the demo and the four real clips (``benchmarks/cut_signals.py
---jumps``, at 96x54 with the defaults): the two jump cuts of ``hard:vtest-jump`` count 4 and 3
-regions; no frame without a cut counts more than 2 (vtest.avi's own skip at 40.4 s, where one man
-vanishes and two move on, counts 1) but tree.avi's moving camera (4, not still).  The margin is one region: a cut where only one or two people change place is
-not found.  Frames darker than ``dark`` are left to the dips to black.
+--jumps``, at 96x54 with the defaults), with the camera still: the two jump cuts of
+``hard:vtest-jump`` count 4 and 3 regions; frames without a cut count at most 1 (vtest.avi's own
+skip at 40.4 s, where one man vanishes and two move on, counts 1) and the end of a wipe between
+two framings of the campus 2.  tree.avi's moving camera reaches 4 but is not still.  So
+``regions`` = 3 is one more than the most a still frame without a cut reached; ``--sweep``: 2
+adds that wipe's end as a false cut, 4 misses the jump that counts 3.  The margin is one region:
+a jump cut where only one or two people change place is not found, nor one in a shaking camera.
+Frames darker than ``dark`` are left to the dips to black.
 """
 
 from __future__ import annotations
