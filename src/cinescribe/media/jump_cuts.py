@@ -86,18 +86,23 @@ class JumpMeter:
         return out
 
     def _unexplained(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Pixels of ``b`` no pixel of ``a`` within ``reach`` matches, or of ``a`` none of ``b`` matches."""
-        return self._one_way(a, b) | self._one_way(b, a)
+        """Pixels of ``b`` no pixel of ``a`` within ``reach`` matches, or of ``a`` none of ``b`` matches.
 
-    def _one_way(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        Only pixels that changed in place (by more than ``tau``) can be unexplained, so only those
+        are searched: each against its ``(2 reach + 1)^2`` neighbours in one gather."""
+        out = np.zeros(b.shape, bool)
+        ys, xs = np.nonzero(np.abs(b - a) > self.tau)
+        if len(ys):
+            out[ys, xs] = self._one_way(a, b, ys, xs) | self._one_way(b, a, ys, xs)
+        return out
+
+    def _one_way(self, a: np.ndarray, b: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         r = self.reach
-        h, w = b.shape
-        padded = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_REPLICATE)
-        best = np.full(b.shape, np.inf, np.float32)
-        for dy in range(2 * r + 1):
-            for dx in range(2 * r + 1):
-                np.minimum(best, np.abs(b - padded[dy:dy + h, dx:dx + w]), out=best)
-        return best > self.tau
+        width = b.shape[1] + 2 * r
+        padded = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_REPLICATE).ravel()
+        around = (np.arange(2 * r + 1)[:, None] * width + np.arange(2 * r + 1)[None, :]).ravel()
+        near = padded[(ys * width + xs)[:, None] + around[None, :]]
+        return np.abs(near - b[ys, xs][:, None]).min(axis=1) > self.tau
 
     def _judge(self, i: int) -> list[Jump]:
         """Count the regions of pair ``i`` (of the pairs held); a jump when enough and the camera is still."""
