@@ -141,7 +141,7 @@ def main() -> int:
         duration = script["video"]["duration"]
         rows.append({"video": name, "seconds": duration, "wall_s": round(wall, 2), "x_real_time": round(duration / wall, 3),
                      "x_ffmpeg": round(wall / baseline, 1), "ffmpeg_s": round(baseline, 3),
-                     "peak_mib": round(peak / 2**20), "stages_s": script["timings"],
+                     "peak_mib": round(peak / 2**20), "stages_s": script["timings_s"],
                      "slots": len(script["descriptions"]), "ads": sum(1 for d in script["descriptions"] if d["text"])})
         print(f"{name}: {wall:.1f} s for {duration:.1f} s of video", file=sys.stderr, flush=True)
 
