@@ -13,6 +13,7 @@ written down from looking at the frames (:mod:`cinescribe.evaluate.coverage`):
 - seconds per stage, from the script's own ``timings_s``.
 
     .venv/bin/python benchmarks/bench_quality.py [--clips vtest,box] [--show] [--json out.json] [--cache DIR]
+        [--describe-options "--model DIR"]
 
 ``--cache DIR`` keeps the per-frame model results in ``DIR`` between runs (while iterating on the
 rules of ``describe``, which run afresh each time); the stage times are then not the models' own.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -55,11 +57,11 @@ def clip_path(name: str, entry: dict) -> tuple[Path, list[float]]:
     raise SystemExit(f"error: truth entry {name!r} names neither a file nor a known generated video")
 
 
-def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float]:
-    """Run the describe command; return its AD script and the wall-clock seconds."""
+def describe(video: Path, out: Path, cache: Path, extra: list[str] | None = None) -> tuple[dict, float]:
+    """Run the describe command (with ``extra`` options); return its AD script and the wall-clock seconds."""
     exe = Path(sys.executable).with_name("cinescribe")
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "cinescribe"]),
-           "describe", str(video), "-o", str(out)]
+           "describe", str(video), "-o", str(out), *(extra or [])]
     env = {**os.environ, "CINESCRIBE_CACHE": str(cache)}
     start = time.perf_counter()
     run = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -92,6 +94,7 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="print every AD and every false claim")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ap.add_argument("--cache", type=Path, help="feature cache to reuse between runs (default: a fresh, empty one)")
+    ap.add_argument("--describe-options", default="", help="more options for describe, e.g. '--model DIR' (the learned writer)")
     args = ap.parse_args()
 
     truth = yaml.safe_load(TRUTH.read_text())
@@ -103,7 +106,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         for name in names:
             video, cuts = clip_path(name, truth[name])
-            script, wall = describe(video, Path(tmp) / name, args.cache or Path(tmp) / "cache")
+            script, wall = describe(video, Path(tmp) / name, args.cache or Path(tmp) / "cache",
+                                    shlex.split(args.describe_options))
             result = score(name, truth[name], script, cuts, args.tolerance)
             result["wall_s"] = round(wall, 2)
             results.append(result)
