@@ -4,10 +4,14 @@ No film frames or video-AD pairs can be had offline, and the one pretrained LM (
 is too slow to fine-tune through on a CPU, so every run pairs real TV-AD ADs with features
 built from the ADs themselves.  ``--features`` picks which:
 
-* ``facts`` (configs/tvad_facts/base.yaml): simulated perception vectors of the facts each AD
-  implies (data/fact_features.py) -- the 99-d vectors ``describe`` measures, so the trained
-  model is one ``cinescribe describe --model`` can use.  Targets are the ADs without character
+* ``facts`` (configs/tvad_facts/base.yaml): simulated fact vectors of what each AD implies
+  (data/fact_features.py) -- the 99-d perception vectors of its key frames joined with the
+  slot's actions, setting, characters, text, ... (175-d, data/fact_vector.py), what
+  ``describe`` measures, so the trained model is one ``cinescribe describe --model`` can use.
+  The facts are read from the named ADs (``text_gt``); targets are the ADs without character
   names (``text_gt_wo_char``).
+* ``perception`` (configs/tvad_perception/base.yaml): the earlier proxy, the 99-d perception
+  vectors alone, read from the targets themselves.
 * ``text`` (configs/tvad_text/base.yaml): DistinctAD's Appendix-A setting, the ADs'
   all-MiniLM-L6-v2 token embeddings.
 
@@ -35,7 +39,7 @@ when its output exists, so the script resumes; ``--only`` runs one step.  Result
 out/tvad-<features>/results.json and results.md (a Markdown table); each run's model folder is
 <run>/model.
 
-    .venv/bin/python scripts/train_default.py [--features facts|text] [--only lm|baseline|...|table]
+    .venv/bin/python scripts/train_default.py [--features facts|perception|text] [--only lm|baseline|...|table]
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = {"facts": ROOT / "configs" / "tvad_facts" / "base.yaml", "text": ROOT / "configs" / "tvad_text" / "base.yaml"}
+CONFIGS = {"facts": ROOT / "configs" / "tvad_facts" / "base.yaml",
+           "perception": ROOT / "configs" / "tvad_perception" / "base.yaml",
+           "text": ROOT / "configs" / "tvad_text" / "base.yaml"}
 CONFIG = CONFIGS["facts"]
 OUT = ROOT / "out" / "tvad-facts"
 TVAD = ROOT.parent / "shared" / "data" / "ad-annotations"

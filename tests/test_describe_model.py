@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from cinescribe.data.fact_vector import FACT_DIM, SlotFacts, fact_rows
 from cinescribe.describe.learned import LearnedWriter, fit_words, perception_vectors, weights_hash
 from cinescribe.describe.pipeline import LEARNED_REASON, DescribeConfig
 from cinescribe.errors import InputError
@@ -89,6 +90,38 @@ def test_interrupted_run_resumes_with_the_same_context(speech_video, model_dirs,
     resumed, _ = describe_files(speech_video.path, out, cfg=cfg, analysers=[FakeCatDetector()])
     assert [d.to_dict() for d in resumed.descriptions] == [d.to_dict() for d in reference.descriptions]
     assert resumed.models == reference.models
+
+
+@pytest.mark.slow
+def test_describe_with_a_fact_vector_model(speech_video, lm_dir, tmp_path):
+    folder = save_model(tmp_path / "facts", lm_dir, vision_dim=FACT_DIM)
+    cfg = replace(PIXELS_ONLY, model=str(folder))
+    script, _ = describe_files(speech_video.path, tmp_path / "out", cfg=cfg, analysers=[FakeCatDetector()])
+    check_script(script, folder, speech_video.duration)
+
+
+def test_a_fact_vector_model_reads_the_slot_facts_with_every_frame(tmp_path, lm_dir):
+    from cinescribe.models import ADModel
+
+    model = ADModel.from_pretrained(save_model(tmp_path / "facts", lm_dir, vision_dim=FACT_DIM))
+    writer = LearnedWriter(model, clips=2)
+    assert writer.reads_slot_facts
+    seen = []
+    generate = model.generate
+
+    def spy(frames, *args, **kwargs):
+        seen.append(frames.clone())
+        return generate(frames, *args, **kwargs)
+
+    model.generate = spy
+    walking = SlotFacts(actions=frozenset({"walk"}), characters=((1, "male"),))
+    measured = analysis(0.0, "cat") + analysis(0.5, "dog")
+    writer.write(measured, 4, facts=walking)
+    writer.write(analysis(1.0, "car"), 4)  # no facts: an empty slot block
+    assert seen[0].shape == (1, 1, 2, FACT_DIM) and seen[1].shape == (1, 2, 2, FACT_DIM)
+    assert np.allclose(seen[1][0, 0].numpy(), fact_rows(perception_vectors(measured), walking), atol=1e-6)
+    assert np.allclose(seen[1][0, 1, :1].numpy(), fact_rows(perception_vectors(analysis(1.0, "car")), SlotFacts()),
+                       atol=1e-6)
 
 
 def test_bad_models_are_one_line_input_errors(tmp_path, lm_dir):

@@ -9,7 +9,10 @@
 * ``text``: text-embedding clips (:mod:`.text_features`) of an annotation file, or of a
   text-only CSV (``corpus`` + ``column``, e.g. TV-AD's ``tvad_train.csv``);
 * ``facts``: fact clips (:mod:`.fact_features`, ``facts_frames`` simulated perception frames per
-  clip) of the same inputs as ``text``: what ``describe --model`` feeds a model.
+  clip) of the same inputs as ``text``: what ``describe --model`` feeds a model.  ``fact_vector``
+  "facts" joins each frame with the slot's actions, setting, characters, ... (175-d), "frames"
+  keeps the 99-d perception vectors; ``facts_column`` (a corpus column, e.g. ``text_gt``) is the
+  text the facts are read from, when it is not the target ``column``.
 
 Then, for every source: ``keyframes`` (a selector name, "" = off) keeps ``keyframes_k`` key
 frames per clip; clips are cut into sequences of ``sequence_length`` with ``stride``.
@@ -24,7 +27,7 @@ from ..errors import InputError
 from ..features.store import FeatureStore
 from .annotations import ADSet, read_annotations
 from .clips import Clip, ClipSequenceDataset
-from .fact_features import fact_clips
+from .fact_features import VECTORS, fact_clips
 from .sources import mad_clips, store_clips, with_keyframes
 from .text_features import MODES, read_text_corpus, text_clips
 
@@ -51,6 +54,8 @@ class DataConfig:
     scene_window: float = 0.0
     scene_neighbours: int = 0
     facts_frames: int = 8
+    fact_vector: str = "facts"
+    facts_column: str = ""
     keyframes: str = ""
     keyframes_k: int = 4
     sequence_length: int = 8
@@ -63,6 +68,8 @@ class DataConfig:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, got '{self.source}'")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got '{self.mode}'")
+        if self.fact_vector not in VECTORS:
+            raise ValueError(f"fact_vector must be one of {', '.join(VECTORS)}, got '{self.fact_vector}'")
         if self.sequence_length < 1 or self.stride < 0 or self.keyframes_k < 1 or self.limit < 0 \
                 or self.facts_frames < 1:
             raise ValueError("sequence_length, keyframes_k and facts_frames must be >= 1; stride and limit >= 0")
@@ -96,7 +103,13 @@ def build_clips(config: DataConfig, base: str | Path = ".") -> dict[str, list[Cl
     if config.source == "text":
         films = text_clips(ads, config.mode, config.scene_neighbours, path(config.cache) if config.cache else None)
     elif config.source == "facts":
-        films = fact_clips(ads, config.facts_frames, config.scene_neighbours)
+        fact_texts = None
+        if config.facts_column and config.corpus:
+            named = {a.start: a.text for a in read_text_corpus(path(config.corpus), config.facts_column,
+                                                                config.film_size)}
+            fact_texts = [named.get(a.start, a.text) for a in ads]
+        films = fact_clips(ads, config.facts_frames, config.scene_neighbours, vector=config.fact_vector,
+                           fact_texts=fact_texts)
     elif config.source == "features":
         films = mad_clips(ADSet(ads, config.annotations, config.format), path(config.features),
                           config.scene_window, config.fps)

@@ -429,6 +429,10 @@ class CharacterReferences:
             return c.get("short") or "the person"
         return c.get("label") or "a person"
 
+    def genders(self) -> dict[str, str | None]:
+        """Each character's measured gender ("male", "female") or None."""
+        return {cid: c.get("gender") for cid, c in self.characters.items()}
+
     def mention(self, cid: str) -> None:
         self.mentioned.add(cid)
         self.last = cid

@@ -4,17 +4,21 @@ The model (:class:`~cinescribe.models.ADModel`, from ``cinescribe train``) reads
 perception models measured in a slot's key frames, as perception vectors
 (:func:`~cinescribe.features.encoders.perception.perception_vector`, L2-normalised as
 :class:`~cinescribe.features.encoders.perception.PerceptionEncoder` does), and was trained on
-sequences of N consecutive clips.  For one slot the writer builds the sequence training saw,
+sequences of N consecutive clips.  A model that reads 175-d fact vectors
+(:mod:`cinescribe.data.fact_vector`, trained with ``fact_vector: facts``) also gets what was
+measured over the whole slot -- its actions, setting, characters, text, ... (:func:`as_slot_facts`,
+from the slot's considered facts) -- joined to every key frame; a 99-d model gets the perception
+vectors alone.  For one slot the writer builds the sequence training saw,
 with training's collator (:class:`~cinescribe.data.collate.SequenceCollator`):
 
 * clips: the last N-1 slots written (a rolling context, oldest dropped), then this slot; a
-  clip's frames are its key frames' vectors ``(T, 99)``;
+  clip's frames are its key frames' vectors ``(T, D)``, D = 99 or 175;
 * scene features, for a ``dual_vision`` model only: the vectors of the slots of the clip's own
-  window that lie in its detected scene, then its own ``(S, 99)``;
+  window that lie in its detected scene, then its own ``(S, D)``;
 * prompts (:func:`~cinescribe.models.text.build_prompt`): the ``previous_ads`` ADs before each
   clip, as in training (describe knows no cast names);
 
-so the model sees ``frames (1, N', T, 99)``, ``scene (1, N', S, 99)``, ``prompt_ids (1, N', L)``
+so the model sees ``frames (1, N', T, D)``, ``scene (1, N', S, D)``, ``prompt_ids (1, N', L)``
 with ``N' <= N``.  ``ADModel.generate`` sees every clip (Contextual EMA needs the context) but
 decodes only the last one (``write_mask``), with this slot's word budget, and penalises the words
 of the context's ADs.  The text is then cut to the budget at a word boundary.  N and
@@ -25,10 +29,11 @@ which training saves beside the weights.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +41,7 @@ import torch
 from ..data.clips import Clip, ClipSequence
 from ..data.collate import SequenceCollator
 from ..data.config import DataConfig
+from ..data.fact_vector import FACT_DIM, THINGS, SlotFacts, fact_rows
 from ..errors import InputError
 from ..features.analysers.base import FrameAnalysis
 from ..features.encoders.base import hash_files, l2_normalise
@@ -46,15 +52,42 @@ from ..models.ad_model import CHECKPOINT_KIND
 from ..models.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_config
 from ..models.config import config_from_dict
 from ..models.inference import INFERENCE_NAME, InferenceConfig
+from .facts import Fact
 
 log = logging.getLogger("cinescribe.describe")
 DIM = PerceptionEncoder.dim  # 99
+DIMS = (DIM, FACT_DIM)
 FILM = "describe"
+CHARACTER_ID = re.compile(r"c(\d+)$")
 
 
 def perception_vectors(measured: Sequence[FrameAnalysis]) -> np.ndarray:
     """Key frames' measurements -> ``(T, 99)`` float32, rows of unit length."""
     return l2_normalise(np.stack([perception_vector(fa) for fa in measured]))
+
+
+def as_slot_facts(facts: Sequence[Fact], genders: Mapping[str, str | None] | None = None) -> SlotFacts:
+    """A slot's considered ``facts`` as the words of :class:`~cinescribe.data.fact_vector.SlotFacts`;
+    a character's rank is its number (``c3`` -> 3: characters are numbered by first appearance)
+    and its gender ``genders[id]``."""
+    by_kind: dict[str, list[Fact]] = {}
+    for f in facts:
+        by_kind.setdefault(f.kind, []).append(f)
+
+    def values(kind: str) -> list[str]:
+        return [str(f.value) for f in by_kind.get(kind, [])]
+
+    things = {f.key.split(":", 1)[1] for f in by_kind.get("object", [])} & set(THINGS)
+    characters = []
+    for cid in values("character"):
+        number = CHARACTER_ID.match(cid)
+        if number:
+            characters.append((int(number.group(1)), (genders or {}).get(cid)))
+    scale = next(iter(values("scale")), None)
+    return SlotFacts(frozenset(values("action")), frozenset(values("setting")), frozenset(things),
+                     next(iter(values("place")), None), next(iter(values("daylight")), None), tuple(characters),
+                     "text" in by_kind, "scene" in by_kind, "wide" if scale == "wide shot" else scale,
+                     "fade" in by_kind, "dark" in values("light"), "camera" in by_kind)
 
 
 def fit_words(text: str, budget: int) -> str:
@@ -90,11 +123,11 @@ def check_model(folder: str | Path, lm_path: str = "") -> ADModelConfig:
         raise InputError(f"--model: not a trained AD model folder ({exc}); cinescribe train writes one in "
                          "<output_dir>/model") from None
     config = config_from_dict(ADModelConfig, raw, str(folder / CONFIG_NAME))
-    scene_dim = (config.scene_dim or config.vision_dim) if config.dual_vision else DIM
-    for dim in (config.vision_dim, scene_dim):
-        if dim != DIM:
-            raise InputError(f"--model {folder}: the model reads {dim}-d features, but describe feeds it {DIM}-d "
-                             "perception vectors; train it on perception features (encoder 'perception')")
+    scene_dim = (config.scene_dim or config.vision_dim) if config.dual_vision else config.vision_dim
+    if config.vision_dim not in DIMS or scene_dim != config.vision_dim:
+        raise InputError(f"--model {folder}: the model reads {config.vision_dim}-d features, but describe feeds "
+                         f"it {DIM}-d perception vectors or {FACT_DIM}-d fact vectors; train it on fact clips "
+                         "(data source 'facts') or perception features (encoder 'perception')")
     lm = lm_path or config.lm_path
     if not lm or not (Path(lm).expanduser() / "config.json").is_file():
         raise InputError(f"--model {folder}: its language model {lm or '(none saved)'} is not there; "
@@ -116,7 +149,7 @@ def inference_settings(folder: str | Path) -> InferenceConfig:
 
 @dataclass(frozen=True)
 class WrittenSlot:
-    """One slot in the rolling context: ``frames`` (T, 99), ``scene`` (S, 99) or None (a model
+    """One slot in the rolling context: ``frames`` (T, D), ``scene`` (S, D) or None (a model
     without dual vision), the detected scene it lies in and its AD."""
 
     frames: np.ndarray
@@ -163,10 +196,17 @@ class LearnedWriter:
         """How many slots before the next one its AD depends on (context + prompt history)."""
         return self.clips - 1 + self.previous
 
-    def write(self, measured: Sequence[FrameAnalysis], word_budget: int, scene_id: int | None = None) -> str:
+    @property
+    def reads_slot_facts(self) -> bool:
+        """Whether the model reads 175-d fact vectors (the slot's facts joined to each frame)."""
+        return self.model.config.vision_dim == FACT_DIM
+
+    def write(self, measured: Sequence[FrameAnalysis], word_budget: int, scene_id: int | None = None,
+              facts: SlotFacts | None = None) -> str:
         """The AD of the next slot: its key frames' ``measured`` analyses, at most ``word_budget``
-        words; ``scene_id`` is the detected scene it lies in.  The slot joins the context."""
-        current = self._slot(measured, scene_id, "")
+        words; ``scene_id`` is the detected scene it lies in, ``facts`` what was measured over the
+        slot (read only by a fact-vector model).  The slot joins the context."""
+        current = self._slot(measured, scene_id, "", facts)
         sequence = ClipSequence(FILM, tuple(s.clip() for s in (*self.context, current)), tuple(self.history))
         n = len(sequence.clips)
         batch = self.collator([sequence]).to(self.device)
@@ -183,12 +223,16 @@ class LearnedWriter:
         self._push(replace(current, text=text))
         return text
 
-    def remember(self, measured: Sequence[FrameAnalysis], text: str, scene_id: int | None = None) -> None:
+    def remember(self, measured: Sequence[FrameAnalysis], text: str, scene_id: int | None = None,
+                 facts: SlotFacts | None = None) -> None:
         """Add a slot written earlier (a resumed run's journal) to the context, as :meth:`write` does."""
-        self._push(self._slot(measured, scene_id, text))
+        self._push(self._slot(measured, scene_id, text, facts))
 
-    def _slot(self, measured: Sequence[FrameAnalysis], scene_id: int | None, text: str) -> WrittenSlot:
+    def _slot(self, measured: Sequence[FrameAnalysis], scene_id: int | None, text: str,
+              facts: SlotFacts | None) -> WrittenSlot:
         frames = perception_vectors(measured)
+        if self.reads_slot_facts:
+            frames = fact_rows(frames, facts or SlotFacts())
         scene = None
         if self.model.config.dual_vision:
             scene = np.concatenate([*(s.frames for s in self.context if s.scene_id == scene_id), frames])

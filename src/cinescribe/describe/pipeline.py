@@ -250,7 +250,7 @@ def describe_video(
     if polisher is not None:
         model_ids["polish"] = f"{polisher.path.name} (constrained to the facts' words)"
     if writer is not None:
-        from .learned import weights_hash
+        from .learned import as_slot_facts, weights_hash
 
         model_ids["ad_model"] = (f"{cfg.model} ({weights_hash(cfg.model)}; language model "
                                  f"{writer.model.config.lm_path}; not constrained to the measured facts)")
@@ -310,7 +310,8 @@ def describe_video(
                         if cid in refs:
                             refs.mention(cid)
                     if writer is not None and measured and (pause or position >= recall_from) and description.keyframes:
-                        writer.remember(measured[0], description.text, _scene_at(scenes, slot.start))
+                        writer.remember(measured[0], description.text, _scene_at(scenes, slot.start),
+                                        as_slot_facts(description.considered, refs.genders()))
                 else:
                     previous_text = next((d.text for d in reversed(descriptions) if d.text), "")
                     description = _describe_slot(pause.picture if pause else slot, measured, cuts, scenes,
@@ -469,7 +470,9 @@ def _describe_slot(slot, measurement, cuts, scenes, previous_scene, tracker, pol
                                              *character_facts(characters, times, refs)]),
                               line_before(transcript, slot.start))
     if writer is not None:
-        text = writer.write(measured, slot.word_budget, scene)
+        from .learned import as_slot_facts
+
+        text = writer.write(measured, slot.word_budget, scene, as_slot_facts(facts, refs.genders()))
         tracker.record(())
         return AudioDescription(slot, text, [], facts, times, LEARNED_REASON if text else "the AD model wrote nothing")
     written = write(facts, slot.word_budget, is_known=tracker.seen, previous=previous_text, refs=refs)
