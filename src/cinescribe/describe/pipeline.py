@@ -62,6 +62,7 @@ from ..media.probe import MediaInfo, probe
 from ..media.shots import Scene, group_scenes, make_detector
 from ..media.subtitles import read_subtitles
 from ..media.vad import detect_speech
+from ..memory import release_freed_memory
 from ..progress import progress_bar
 from ..timeline import Interval, complement
 from .characters import CharacterReferences, character_facts, find_characters
@@ -270,7 +271,9 @@ def describe_video(
             wanted = cfg.faces or position >= recall_from
             return (_measure_again(spool.frames(slot.start, slot.end), times, models, caches)
                     if times and wanted else [], [], times, None)
-        return _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
+        measured = _measure_slot(spool.frames(slot.start, slot.end), slot, cfg, models, pixels, caches, neighbours)
+        release_freed_memory()  # a long video's slots would otherwise fragment the allocator's arenas
+        return measured
 
     characters = []
     pauses: dict[int, tuple] = {}  # index -> (ExtendedSlot, its picture's measurement)
