@@ -4,7 +4,8 @@ Every video is described by the ``cinescribe describe`` command with its default
 default analyser on) and an empty cache, in a subprocess whose whole process tree (Python and
 its TF.js workers) is sampled every 0.1 s for its resident memory.  Printed per video: seconds per
 stage (from the AD script's ``timings``), wall seconds, speed as a multiple of real time (video
-seconds / wall seconds) and peak memory.  In the same run ``ffmpeg`` decodes each file at the
+seconds / wall seconds), peak memory and the peak of each quarter of the run (flat when memory does not grow
+with the length of the video).  In the same run ``ffmpeg`` decodes each file at the
 slots' sampling rate (``-vf fps=<shot_fps> -f null``): the baseline the ``x ffmpeg`` column divides by.
 
 Videos: the real clips of ``../shared/data/clips`` (``--clips``) and, with ``--long-minutes N``,
@@ -69,10 +70,13 @@ def ffmpeg_decode_seconds(video: Path, fps: float) -> float:
 
 
 class PeakMemory:
-    """The largest resident memory (bytes) of a process and all its descendants, sampled in a thread."""
+    """The largest resident memory (bytes) of a process and all its descendants, sampled in a thread;
+    ``samples`` keeps (seconds since start, bytes) of every sample."""
 
     def __init__(self, pid: int, every: float = 0.1) -> None:
         self.root, self.every, self.peak = psutil.Process(pid), every, 0
+        self.samples: list[tuple[float, int]] = []
+        self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -90,7 +94,19 @@ class PeakMemory:
                 except psutil.NoSuchProcess:
                     pass
             self.peak = max(self.peak, total)
+            self.samples.append((time.perf_counter() - self._start, total))
             self._stop.wait(self.every)
+
+    def quarters(self) -> list[int]:
+        """The peak (bytes) in each quarter of the run: flat when memory does not grow with length."""
+        if not self.samples:
+            return []
+        end = self.samples[-1][0] or 1.0
+        peaks = [0, 0, 0, 0]
+        for t, total in self.samples:
+            q = min(int(4 * t / end), 3)
+            peaks[q] = max(peaks[q], total)
+        return peaks
 
     def stop(self) -> int:
         self._stop.set()
@@ -98,8 +114,9 @@ class PeakMemory:
         return self.peak
 
 
-def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float, int]:
-    """Run the describe command; return its AD script, the wall seconds and the peak memory (bytes)."""
+def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float, int, list[int]]:
+    """Run the describe command; return its AD script, the wall seconds, the peak memory (bytes) and
+    the peak of each quarter of the run."""
     cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q"]
     env = {**os.environ, "CINESCRIBE_CACHE": str(cache)}
     start = time.perf_counter()
@@ -110,7 +127,7 @@ def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float, int]:
     peak = memory.stop()
     if proc.returncode != 0:
         raise SystemExit(f"error: describe failed on {video.name}: {err.strip().splitlines()[-1:]}")
-    return json.loads(next(out.glob("*.ad.json")).read_text()), wall, peak
+    return json.loads(next(out.glob("*.ad.json")).read_text()), wall, peak, memory.quarters()
 
 
 def main() -> int:
@@ -137,21 +154,22 @@ def main() -> int:
             cache.mkdir()
             if whisper.is_dir():  # the verified Whisper model is not perception work: share it
                 (cache / "whisper").symlink_to(whisper)
-            script, wall, peak = describe(video, Path(tmp) / "out", cache)
+            script, wall, peak, quarters = describe(video, Path(tmp) / "out", cache)
         duration = script["video"]["duration"]
         rows.append({"video": name, "seconds": duration, "wall_s": round(wall, 2), "x_real_time": round(duration / wall, 3),
                      "x_ffmpeg": round(wall / baseline, 1), "ffmpeg_s": round(baseline, 3),
-                     "peak_mib": round(peak / 2**20), "stages_s": script["timings_s"],
+                     "peak_mib": round(peak / 2**20), "quarter_peaks_mib": [round(q / 2**20) for q in quarters],
+                     "stages_s": script["timings_s"],
                      "slots": len(script["descriptions"]), "ads": sum(1 for d in script["descriptions"] if d["text"])})
         print(f"{name}: {wall:.1f} s for {duration:.1f} s of video", file=sys.stderr, flush=True)
 
     stages = list(dict.fromkeys(s for r in rows for s in r["stages_s"]))
-    print("| video | video s | wall s | x real time | ffmpeg s | x ffmpeg | peak MiB | "
+    print("| video | video s | wall s | x real time | ffmpeg s | x ffmpeg | peak MiB | peak MiB per quarter | "
           + " | ".join(f"{s} s" for s in stages) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in stages) + " |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in stages) + " |")
     for r in rows:
         print(f"| {r['video']} | {r['seconds']:.1f} | {r['wall_s']:.1f} | {r['x_real_time']:.2f} | {r['ffmpeg_s']:.2f} | "
-              f"{r['x_ffmpeg']:.0f} | {r['peak_mib']} | "
+              f"{r['x_ffmpeg']:.0f} | {r['peak_mib']} | {' / '.join(map(str, r['quarter_peaks_mib']))} | "
               + " | ".join(f"{r['stages_s'].get(s, 0):.1f}" for s in stages) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -14,10 +14,14 @@ change), then measures every AD script with this tree's measuring code:
   place, daylight, expressions, postures) of the considered facts of all slots that some AD
   expresses (:func:`cinescribe.describe.licence.fact_expressed`), over all such facts (by key);
 * ``false_claims``: words of an AD that no fact it used licenses, plus facts an AD claims that its
-  slot did not measure, plus used facts its text does not say.
+  slot did not measure, plus used facts its text does not say.  An AD written by an AD model
+  (``--describe-options "--model DIR"``) records no used facts: its words are checked against all
+  the facts its slot measured.
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_writing.py -o /tmp/bench-writing [--src OTHER/src]``
-(about 2-5 minutes on a laptop CPU; the feature cache makes a second run faster).
+Usage: ``PYTHONPATH=src python benchmarks/bench_writing.py -o /tmp/bench-writing [--src OTHER/src]
+[--describe-options "--model DIR"]`` (about 2-5 minutes on a laptop CPU; the feature cache makes a
+second run faster).  With describe options, the demo video made by ``cinescribe demo`` is described
+again with them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,17 +50,19 @@ CONTENT_KINDS = {"people", "character", "action", "object", "text", "fade", "set
                  "expression", "posture"}
 
 
-def describe_all(src: Path, out: Path, clips: list[Path]) -> dict[str, Path]:
+def describe_all(src: Path, out: Path, clips: list[Path], options: list[str] = ()) -> dict[str, Path]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     paths = {}
     demo = out / "demo"
     subprocess.run([sys.executable, "-m", "cinescribe", "demo", "-o", str(demo), "-q"], env=env, check=True)
     paths["demo"] = demo / "demo.ad.json"
+    if options:
+        clips = [demo / "demo.mp4", *clips]
     for clip in clips:
-        folder = out / clip.stem
+        folder = out / ("demo-with-options" if clip.parent == demo else clip.stem)
         subprocess.run([sys.executable, "-m", "cinescribe", "describe", str(clip), "-o", str(folder), "-q",
-                        "--formats", "json"], env=env, check=True)
-        paths[clip.stem] = folder / f"{clip.stem}.ad.json"
+                        "--formats", "json", *options], env=env, check=True)
+        paths["demo" if clip.parent == demo else clip.stem] = folder / f"{clip.stem}.ad.json"
     return paths
 
 
@@ -69,8 +76,13 @@ def measure(doc: dict) -> dict:
     expressed: set[str] = set()
     false = 0
     for d in spoken:
-        facts = [Fact.from_dict(f) for f in d["facts"]]
+        facts = [Fact.from_dict(f) for f in d["facts"] or d["considered_facts"]]  # an AD model's: all measured
         measured = {f["key"] for f in d["considered_facts"]}
+        if not d["facts"]:
+            false += len([w for w in unlicensed_words(Written(d["text"], tuple(facts)))
+                          if w not in LEGACY_FUNCTION_WORDS])
+            expressed |= {f.key for f in facts if fact_expressed(f, d["text"])}
+            continue
         false += len([w for w in unlicensed_words(Written(d["text"], tuple(facts))) if w not in LEGACY_FUNCTION_WORDS])
         false += sum(f.key not in measured for f in facts)
         for f in facts:
@@ -100,13 +112,15 @@ def main() -> None:
     ap.add_argument("-o", "--out", type=Path, required=True, help="folder for the AD scripts and writing.json")
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the cinescribe source tree that writes")
     ap.add_argument("--measure-only", action="store_true", help="measure the scripts already in --out")
+    ap.add_argument("--describe-options", default="",
+                    help="more options for describe, e.g. '--model DIR' (the learned writer)")
     args = ap.parse_args()
     clips = sorted(p for p in CLIPS.iterdir() if p.suffix in (".mp4", ".avi")) if CLIPS.is_dir() else []
     args.out.mkdir(parents=True, exist_ok=True)
     if args.measure_only:
         paths = {p.parent.name: p for p in sorted(args.out.glob("*/*.ad.json"))}
     else:
-        paths = describe_all(args.src.resolve(), args.out, clips)
+        paths = describe_all(args.src.resolve(), args.out, clips, shlex.split(args.describe_options))
     results = {name: measure(json.loads(path.read_text())) for name, path in paths.items()}
     for name, r in results.items():
         d2 = "-" if r["distinct-2"] is None else f"{r['distinct-2']:.3f}"
