@@ -87,3 +87,30 @@ def test_torch_runtime_answers_as_the_worker():
                         assert np.abs(u - v).max() < 1e-3 and a["gender"] == b["gender"] and a["age"] == b["age"]
         counts = {t: sum(len(node.measure(f)[t]) for f in frames.values()) for t in TASKS}
         assert all(counts[t] > 0 for t in TASKS), counts  # every task found something to compare
+
+
+@needs_models
+def test_frames_measured_together_as_one_by_one():
+    frames = [photo(n) for n in ("astronaut.png", "coffee.png")]
+    frames.append(np.ascontiguousarray(frames[0][:, ::-1]))  # two of one size, one of another
+    frames = [frames[0], frames[2], frames[1]]
+    with HumanAnalyser(hands=True, runtime="torch") as human:
+        one = [human.measure(f) for f in frames]
+        together = human._torch.measure_many(frames, human.tasks, identity=True)
+    for a, b in zip(one, together):
+        for task in TASKS:
+            assert [(i.get("label"), i["box"]) for i in a[task]] == [(i.get("label"), i["box"]) for i in b[task]], task
+    assert len(one[0]["faces"]) == 1 and one[1]["faces"]  # the flipped astronaut too
+
+
+def test_batch_frontier_stops_at_batch_one_ops(tmp_path):
+    from test_tfjs_graph import tiny_model
+
+    from cinescribe.features.analysers.tfjs_graph import TfjsGraph
+
+    graph = TfjsGraph(tiny_model(tmp_path))
+    assert graph.batch_frontier(["x"], ["mean"]) == ["mean"]  # conv, then a mean over H and W: all per item
+    x = torch.rand(3, 4, 4, 1)
+    together = graph.run_batched({"x": x}, ["mean"])
+    assert [t[0].shape for t in together] == [(1, 1)] * 3
+    assert all(torch.allclose(t[0], graph.run({"x": x[i:i + 1]}, ["mean"])[0]) for i, t in enumerate(together))

@@ -368,15 +368,19 @@ class HumanAnalyser:
         return self._workers[0] if self._workers else None
 
     # analysis ----------------------------------------------------------
-    def measure(self, image: np.ndarray, worker: int = 0) -> dict:
-        """The raw answer of worker number ``worker`` (or of the PyTorch runtime) for one RGB frame
-        (``(H, W, 3) uint8``)."""
+    def _check(self, image: np.ndarray) -> np.ndarray:
+        """``image`` as a contiguous ``(H, W, 3) uint8`` array; WorkerError once closed."""
         if not self._workers and self._torch is None:
             raise WorkerError("this HumanAnalyser is closed")
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"a frame must be an (H, W, 3) uint8 RGB array, not {image.shape} {image.dtype}")
-        image = np.ascontiguousarray(image)
+        return np.ascontiguousarray(image)
+
+    def measure(self, image: np.ndarray, worker: int = 0) -> dict:
+        """The raw answer of worker number ``worker`` (or of the PyTorch runtime) for one RGB frame
+        (``(H, W, 3) uint8``)."""
+        image = self._check(image)
         if self._torch is not None:
             return {"ok": True, **self._torch.measure(image, self.tasks, identity="faces" in self.tasks)}
         h, w = image.shape[:2]
@@ -391,6 +395,13 @@ class HumanAnalyser:
     def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None:
         if len(images) != len(out):
             raise ValueError(f"{len(images)} images but {len(out)} FrameAnalysis objects")
+        if self._torch is not None:  # one process: the frames go through each graph together
+            for image in images:
+                self._check(image)
+            answers = self._torch.measure_many(images, self.tasks, identity="faces" in self.tasks)
+            for image, fa, answer in zip(images, out, answers):
+                self._fill(fa, answer, image)
+            return
         n = len(self._workers)
         if n > 1 and len(images) > 1 and self._pool is not None:  # worker k measures frames k, k + n, ...
             parts = [self._pool.submit(self._analyse_part, images[k::n], out[k::n], k) for k in range(n)]
@@ -401,30 +412,33 @@ class HumanAnalyser:
 
     def _analyse_part(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis], worker: int) -> None:
         for image, fa in zip(images, out):
-            answer = self.measure(image, worker)
-            h, w = np.asarray(image).shape[:2]
-            if "objects" in answer:
-                fa.objects = [
-                    Detection(d["label"], float(d["score"]), tuple(d["box"]))
-                    for d in answer["objects"] if d["score"] >= self.min_object_score
-                ]
-                if "hands" in answer:  # what a hand may carry, when hands are looked for
-                    fa.weak_objects = [Detection(d["label"], float(d["score"]), tuple(d["box"]))
-                                       for d in answer["objects"]
-                                       if d["score"] < self.min_object_score and d["label"] != "person"]
-            if "poses" in answer:
-                fa.poses = []
-                for p in answer["poses"]:
-                    if p["score"] < self.min_pose_score:
-                        continue
-                    kp = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in p["keypoints"].items()}
-                    box = tuple(float(v) for v in p["box"]) if p.get("box") else None
-                    fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h), box))
-            if "hands" in answer:
-                fa.hands = [Hand(d["label"], float(d["score"]), tuple(d["box"]))
-                            for d in answer["hands"] if d["score"] >= self.min_hand_score]
-            if "faces" in answer:
-                fa.faces = [_face(f, np.asarray(image), fa.poses) for f in answer["faces"] if f["score"] >= self.min_face_score]
+            self._fill(fa, self.measure(image, worker), image)
+
+    def _fill(self, fa: FrameAnalysis, answer: dict, image: np.ndarray) -> None:
+        """``fa``'s objects, poses, hands and faces from an answer for ``image``."""
+        h, w = np.asarray(image).shape[:2]
+        if "objects" in answer:
+            fa.objects = [
+                Detection(d["label"], float(d["score"]), tuple(d["box"]))
+                for d in answer["objects"] if d["score"] >= self.min_object_score
+            ]
+            if "hands" in answer:  # what a hand may carry, when hands are looked for
+                fa.weak_objects = [Detection(d["label"], float(d["score"]), tuple(d["box"]))
+                                   for d in answer["objects"]
+                                   if d["score"] < self.min_object_score and d["label"] != "person"]
+        if "poses" in answer:
+            fa.poses = []
+            for p in answer["poses"]:
+                if p["score"] < self.min_pose_score:
+                    continue
+                kp = {k: (float(v[0]), float(v[1]), float(v[2])) for k, v in p["keypoints"].items()}
+                box = tuple(float(v) for v in p["box"]) if p.get("box") else None
+                fa.poses.append(Pose(float(p["score"]), kp, derive_posture(kp, aspect=w / h), box))
+        if "hands" in answer:
+            fa.hands = [Hand(d["label"], float(d["score"]), tuple(d["box"]))
+                        for d in answer["hands"] if d["score"] >= self.min_hand_score]
+        if "faces" in answer:
+            fa.faces = [_face(f, np.asarray(image), fa.poses) for f in answer["faces"] if f["score"] >= self.min_face_score]
 
 
 def _face(f: dict, image: np.ndarray, poses: Sequence[Pose]) -> Face:

@@ -130,13 +130,13 @@ def crop_and_resize(image: torch.Tensor, box: Sequence[float], size: int) -> tor
     return out.unsqueeze(0)
 
 
-def pad_square(image: torch.Tensor, value: float) -> tuple[torch.Tensor, int, int, int]:
-    """The frame centred in a square (the worker's ``padSquare``): padded, side, top, left."""
-    h, w = image.shape[:2]
+def pad_square(images: torch.Tensor, value: float) -> tuple[torch.Tensor, int, int, int]:
+    """Frames ``(N, H, W, 3)`` centred in a square (the worker's ``padSquare``): padded, side, top, left."""
+    h, w = images.shape[1:3]
     side = max(h, w)
     top, left = (side - h) // 2, (side - w) // 2
-    out = torch.full((side, side, 3), value, dtype=image.dtype, device=image.device)
-    out[top:top + h, left:left + w] = image
+    out = torch.full((images.shape[0], side, side, 3), value, dtype=images.dtype, device=images.device)
+    out[:, top:top + h, left:left + w] = images
     return out, side, top, left
 
 
@@ -158,51 +158,71 @@ class TorchHuman:
     @torch.inference_mode()
     def measure(self, image: np.ndarray, tasks: Sequence[str], identity: bool = False) -> dict:
         """The worker's answer for one ``(H, W, 3) uint8`` frame: ``{task: items}``."""
-        img = torch.from_numpy(np.ascontiguousarray(image)).to(self.device).float()
+        return self.measure_many([image], tasks, identity)[0]
+
+    @torch.inference_mode()
+    def measure_many(self, images: Sequence[np.ndarray], tasks: Sequence[str], identity: bool = False) -> list[dict]:
+        """:meth:`measure` for several frames; frames of one size go through each graph's per-frame
+        part together (:meth:`.TfjsGraph.run_batched`)."""
+        answers: list[dict] = [{} for _ in images]
+        groups: dict[tuple, list[int]] = {}
+        for i, image in enumerate(images):
+            groups.setdefault(np.asarray(image).shape, []).append(i)
         run = {"objects": self.objects, "faces": self.faces, "poses": self.poses, "hands": self.hands}
-        answer = {t: _rounded(run[t](img)) for t in tasks}
-        if identity and "faces" in answer:
-            for face in answer["faces"]:
-                face.update(self.identity(img, face["box"]))
-        return answer
+        for indices in groups.values():
+            batch = torch.from_numpy(np.stack([np.asarray(images[i]) for i in indices])).to(self.device).float()
+            for task in tasks:
+                for i, items in zip(indices, run[task](batch)):
+                    answers[i][task] = _rounded(items)
+            if identity and "faces" in tasks:
+                for k, i in enumerate(indices):
+                    for face in answers[i]["faces"]:
+                        face.update(self.identity(batch[k], face["box"]))
+        return answers
 
-    def objects(self, img: torch.Tensor) -> list[dict]:
-        h, w = img.shape[:2]
+    def objects(self, imgs: torch.Tensor) -> list[list[dict]]:
+        """Objects in each frame of ``imgs`` ``(N, H, W, 3)`` float."""
+        h, w = imgs.shape[1:3]
         size = 512
-        padded, side, top, left = pad_square(img, 114.0)
-        x = resize_bilinear(padded[None], size, size)
-        det = self.graphs["centernet"].run({"tower_0/images": x}, ["tower_0/detections"])[0][0].double().cpu().numpy()
-        items = []
-        for d in det:
-            score, cls = float(d[4]), math.floor(float(d[5]) + 0.5)
-            if not score >= MIN_OBJECT or not 0 <= cls < len(COCO):
-                continue
-            box = [clamp01(((float(d[0]) / size) * side - left) / w), clamp01(((float(d[1]) / size) * side - top) / h),
-                   clamp01(((float(d[2]) / size) * side - left) / w), clamp01(((float(d[3]) / size) * side - top) / h)]
-            if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
-                continue
-            items.append({"label": COCO[cls], "score": score, "box": box})
-        return nms(nms(items, 0.5, 30), 0.75, 30, False)
+        padded, side, top, left = pad_square(imgs, 114.0)
+        x = resize_bilinear(padded, size, size)
+        found = []
+        for (det,) in self.graphs["centernet"].run_batched({"tower_0/images": x}, ["tower_0/detections"]):
+            items = []
+            for d in det[0].double().cpu().numpy():
+                score, cls = float(d[4]), math.floor(float(d[5]) + 0.5)
+                if not score >= MIN_OBJECT or not 0 <= cls < len(COCO):
+                    continue
+                box = [clamp01(((float(d[0]) / size) * side - left) / w), clamp01(((float(d[1]) / size) * side - top) / h),
+                       clamp01(((float(d[2]) / size) * side - left) / w), clamp01(((float(d[3]) / size) * side - top) / h)]
+                if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
+                    continue
+                items.append({"label": COCO[cls], "score": score, "box": box})
+            found.append(nms(nms(items, 0.5, 30), 0.75, 30, False))
+        return found
 
-    def faces(self, img: torch.Tensor) -> list[dict]:
-        graph = self.graphs["faceboxes"]
-        boxes, scores = graph.run({"image_tensor": img.to(torch.int32)[None]}, [FACE_BOXES, FACE_SCORES])
-        boxes, scores = boxes[0].double().cpu().numpy(), scores[0].double().cpu().numpy()
+    def faces(self, imgs: torch.Tensor) -> list[list[dict]]:
+        """Faces, each with its expression, in each frame of ``imgs`` ``(N, H, W, 3)`` float."""
         rule = self.face_rule
-        candidates = np.flatnonzero(scores >= np.float32(rule["min_score"]))
-        kept = candidates[tf_nms(boxes[candidates], scores[candidates], int(rule["limit"]), rule["iou"], -math.inf)]
-        items = []
-        for i in kept:
-            if not scores[i] >= MIN_FACE:
-                continue
-            y0, x0, y1, x1 = (float(v) for v in boxes[i])
-            box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)]
-            if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
-                continue
-            items.append({"score": float(scores[i]), "box": box})
-        found = nms(items, 0.3, 10, False)
-        for face in found:
-            face.update(self.expression(img, face["box"]))
+        found = []
+        outs = self.graphs["faceboxes"].run_batched({"image_tensor": imgs.to(torch.int32)}, [FACE_BOXES, FACE_SCORES])
+        for img, (boxes, scores) in zip(imgs, outs):
+            boxes, scores = boxes[0].double().cpu().numpy(), scores[0].double().cpu().numpy()
+            candidates = np.flatnonzero(scores >= np.float32(rule["min_score"]))
+            kept = candidates[tf_nms(boxes[candidates], scores[candidates], int(rule["limit"]), rule["iou"], -math.inf)]
+            items = []
+            for i in kept:
+                if not scores[i] >= MIN_FACE:
+                    continue
+                y0, x0, y1, x1 = (float(v) for v in boxes[i])
+                box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)]
+                if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
+                    continue
+                items.append({"score": float(scores[i]), "box": box})
+            faces = nms(items, 0.3, 10, False)
+            for face in faces:
+                face.update(self.expression(img, face["box"]))
+            found.append(faces)
         return found
 
     def expression(self, img: torch.Tensor, box: Sequence[float]) -> dict:
@@ -232,40 +252,47 @@ class TorchHuman:
                 "gender": "female" if g <= 0.5 else "male", "gender_score": js_round(2 * abs(g - 0.5)),
                 "age": int(np.argmax(ages.reshape(-1).cpu().numpy()))}
 
-    def poses(self, img: torch.Tensor) -> list[dict]:
-        h, w = img.shape[:2]
+    def poses(self, imgs: torch.Tensor) -> list[list[dict]]:
+        """Body poses in each frame of ``imgs`` ``(N, H, W, 3)`` float."""
+        h, w = imgs.shape[1:3]
         size = 256
-        padded, side, top, left = pad_square(img, 0.0)
-        x = torch.round(resize_bilinear(padded[None], size, size)).to(torch.int32)
-        rows = self.graphs["movenet-multipose"].run({"input": x}, ["Identity:0"])[0][0].double().cpu().numpy()
-        poses = []
-        for r in rows:
-            score = float(r[55])
-            if score < MIN_POSE:
-                continue
-            keypoints = {name: [js_round(clamp01((r[3 * k + 1] * side - left) / w)), js_round(clamp01((r[3 * k] * side - top) / h)),
-                                js_round(float(r[3 * k + 2]))] for k, name in enumerate(KEYPOINTS)}
-            box = [clamp01((r[52] * side - left) / w), clamp01((r[51] * side - top) / h),
-                   clamp01((r[54] * side - left) / w), clamp01((r[53] * side - top) / h)]
-            poses.append({"score": score, "box": [float(v) for v in box], "keypoints": keypoints})
-        return nms(poses, 0.6, 6, False)
+        padded, side, top, left = pad_square(imgs, 0.0)
+        x = torch.round(resize_bilinear(padded, size, size)).to(torch.int32)
+        found = []
+        for (rows,) in self.graphs["movenet-multipose"].run_batched({"input": x}, ["Identity:0"]):
+            poses = []
+            for r in rows[0].double().cpu().numpy():
+                score = float(r[55])
+                if score < MIN_POSE:
+                    continue
+                keypoints = {name: [js_round(clamp01((r[3 * k + 1] * side - left) / w)),
+                                    js_round(clamp01((r[3 * k] * side - top) / h)), js_round(float(r[3 * k + 2]))]
+                             for k, name in enumerate(KEYPOINTS)}
+                box = [clamp01((r[52] * side - left) / w), clamp01((r[51] * side - top) / h),
+                       clamp01((r[54] * side - left) / w), clamp01((r[53] * side - top) / h)]
+                poses.append({"score": score, "box": [float(v) for v in box], "keypoints": keypoints})
+            found.append(nms(poses, 0.6, 6, False))
+        return found
 
-    def hands(self, img: torch.Tensor) -> list[dict]:
+    def hands(self, imgs: torch.Tensor) -> list[list[dict]]:
+        """Hands (open or closed) in each frame of ``imgs`` ``(N, H, W, 3)`` float."""
         graph = self.graphs["handtrack"]
         size = 320
-        x = torch.round(resize_bilinear(img[None], size, size)).to(torch.int32)
-        item = graph.run({HAND_ITEM: x[0]}, [HAND_PREPROCESSED])[0]
-        scores, boxes = graph.run({HAND_STACK: item[None]}, list(HAND_OUTPUTS))
-        scores = scores[0].double().cpu().numpy()
-        boxes = boxes.reshape(-1, 4).double().cpu().numpy()
-        items = []
-        for i, c in zip(*np.nonzero(scores[:, :len(HAND_CLASSES)] >= MIN_HAND)):
-            y0, x0, y1, x1 = (float(v) for v in boxes[i])
-            box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)]
-            if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
-                continue
-            items.append({"label": HAND_CLASSES[c], "score": float(scores[i, c]), "box": box})
-        return nms(items, 0.3, 4, False)
+        x = torch.round(resize_bilinear(imgs, size, size)).to(torch.int32)
+        items_in = torch.stack([graph.run({HAND_ITEM: frame}, [HAND_PREPROCESSED])[0] for frame in x])
+        found = []
+        for scores, boxes in graph.run_batched({HAND_STACK: items_in}, list(HAND_OUTPUTS)):
+            scores = scores[0].double().cpu().numpy()
+            boxes = boxes.reshape(-1, 4).double().cpu().numpy()
+            items = []
+            for i, c in zip(*np.nonzero(scores[:, :len(HAND_CLASSES)] >= MIN_HAND)):
+                y0, x0, y1, x1 = (float(v) for v in boxes[i])
+                box = [clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)]
+                if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
+                    continue
+                items.append({"label": HAND_CLASSES[c], "score": float(scores[i, c]), "box": box})
+            found.append(nms(items, 0.3, 4, False))
+        return found
 
 
 def _rounded(items: list[dict]) -> list[dict]:

@@ -324,6 +324,11 @@ STRUCTURAL: dict[str, Callable] = {
 }
 OPS = {**ELEMENTWISE, **STRUCTURAL}
 
+PER_ITEM_OPS = {*CONV_OPS, "Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "SquaredDifference", "Relu",
+                "Relu6", "Sigmoid", "Exp", "Abs", "Neg", "Reciprocal", "AddN", "Cast", "Identity", "MaxPool",
+                "ResizeBilinear", "ConcatV2", "Mean", "Pad"}
+"""Ops that treat each item of a batch on its own (given the axis checks of :meth:`TfjsGraph.per_item`)."""
+
 
 class TfjsGraph:
     """One TF.js graph model (``model_json``) evaluated with PyTorch on ``device``."""
@@ -338,6 +343,7 @@ class TfjsGraph:
         self.nodes: dict[str, dict] = {n["name"]: n for n in meta["modelTopology"]["node"]}
         weights = read_weights(path)
         self.consts: dict[str, torch.Tensor] = {}
+        self._frontiers: dict[tuple, list[str]] = {}
         self.kernels: dict[str, torch.Tensor] = {}
         for name, node in self.nodes.items():
             if node["op"] in CONV_OPS:
@@ -368,6 +374,98 @@ class TfjsGraph:
             stack.extend(i.split(":")[0] for i in node.get("input", []) if not i.startswith("^"))
         if missing:
             raise NotImplementedError(f"{self.name}: ops {sorted(missing)} are not supported")
+
+    def per_item(self, name: str, feeds: Sequence[str], memo: dict[str, bool]) -> bool:
+        """Whether node ``name`` computes each item of a batch fed at ``feeds`` on its own: an op of
+        :data:`PER_ITEM_OPS` (concatenation, means and padding not along axis 0) over such nodes or
+        constants."""
+        if name in memo:
+            return memo[name]
+        memo[name] = False
+        node = self.nodes[name]
+        refs = [i.split(":")[0] for i in node.get("input", []) if not i.startswith("^")]
+        if name in feeds or node["op"] == "Const":
+            ok = True
+        elif node["op"] not in PER_ITEM_OPS:
+            ok = False
+        else:
+            const = lambda r: self.consts[r] if self.nodes[r]["op"] == "Const" and r in self.consts else None
+            if node["op"] == "ConcatV2":
+                axis = const(refs[-1])
+                ok = axis is not None and int(axis) % 4 != 0
+                refs = refs[:-1]
+            elif node["op"] == "Mean":
+                axes = const(refs[1])
+                ok = axes is not None and all(int(a) % 4 != 0 for a in axes.reshape(-1))
+                refs = refs[:1]
+            elif node["op"] == "Pad":  # constant paddings, or ones computed from the frame's size (never its batch axis)
+                pads = const(refs[1])
+                ok = pads[0].abs().sum().item() == 0 if pads is not None else self._sized(refs[1], feeds, {})
+                refs = refs[:1]
+            else:
+                ok = True
+            ok = ok and all(self.per_item(r, feeds, memo) for r in refs)
+        memo[name] = ok
+        return ok
+
+    def _sized(self, name: str, feeds: Sequence[str], memo: dict[str, bool]) -> bool:
+        """Whether node ``name`` depends on ``feeds`` only through their shapes' height and width
+        (``Shape`` followed by ``Unpack`` or ``StridedSlice`` picking axis 1 or 2)."""
+        if name in memo:
+            return memo[name]
+        memo[name] = False
+        node = self.nodes[name]
+        refs = [i for i in node.get("input", []) if not i.startswith("^")]
+        if name in feeds:
+            ok = False
+        elif node["op"] == "Const":
+            ok = True
+        elif node["op"] == "Unpack" and self.nodes[refs[0].split(":")[0]]["op"] == "Shape":
+            ok = False  # only the picked outputs below are allowed
+        else:
+            ok = all(self._sized_ref(r, feeds, memo) for r in refs)
+        memo[name] = ok
+        return ok
+
+    def _sized_ref(self, ref: str, feeds: Sequence[str], memo: dict[str, bool]) -> bool:
+        name, _, k = ref.partition(":")
+        node = self.nodes[name]
+        if node["op"] == "Unpack" and self.nodes[node["input"][0].split(":")[0]]["op"] == "Shape":
+            return int(k or 0) in (1, 2)
+        if node["op"] == "StridedSlice" and self.nodes[node["input"][0].split(":")[0]]["op"] == "Shape":
+            begin = self.consts.get(node["input"][1].split(":")[0])
+            return begin is not None and _int(node.get("attr", {}), "shrink_axis_mask") == 1 and int(begin[0]) in (1, 2)
+        return self._sized(name, feeds, memo)
+
+    def batch_frontier(self, feeds: Sequence[str], outputs: Sequence[str]) -> list[str]:
+        """The nodes, as far from ``feeds`` as the graph stays per item, that ``outputs`` read."""
+        key = (tuple(feeds), tuple(outputs))
+        if key not in self._frontiers:
+            memo: dict[str, bool] = {}
+            found: list[str] = []
+            seen: set[str] = set()
+            stack = [o.split(":")[0] for o in outputs]
+            while stack:
+                name = stack.pop()
+                if name in seen or self.nodes[name]["op"] == "Const":
+                    continue
+                seen.add(name)
+                if self.per_item(name, feeds, memo):
+                    found.append(name)
+                    continue
+                stack.extend(i.split(":")[0] for i in self.nodes[name].get("input", []) if not i.startswith("^"))
+            self._frontiers[key] = sorted(found)
+        return self._frontiers[key]
+
+    def run_batched(self, feeds: Mapping[str, torch.Tensor], outputs: Sequence[str]) -> list[list[torch.Tensor]]:
+        """``run`` for a batch of N items in a graph written for one: the per-item part (see
+        :meth:`batch_frontier`) runs once on the whole batch, the rest item by item.  Returns N lists
+        of ``outputs``, each as ``run`` gives it for that item alone."""
+        frontier = self.batch_frontier(list(feeds), outputs)
+        shared = dict(zip(frontier, self.run(feeds, frontier)))
+        count = next(iter(feeds.values())).shape[0]
+        return [self.run({**{k: v[i:i + 1] for k, v in feeds.items()}, **{k: v[i:i + 1] for k, v in shared.items()}}, outputs)
+                for i in range(count)]
 
     def run(self, feeds: Mapping[str, torch.Tensor], outputs: Sequence[str]) -> list[torch.Tensor]:
         """The ``outputs`` (``name`` or ``name:k``) given the ``feeds`` (placeholders or any node)."""
