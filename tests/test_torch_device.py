@@ -55,3 +55,27 @@ def test_describe_help_offers_the_device():
                           timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0
     assert "--device" in proc.stdout and "a CUDA GPU when there is one" in proc.stdout
+
+
+@pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
+def test_on_the_gpu_the_models_agree_with_the_cpu():
+    """TransNetV2's streamed probabilities and MobileNetV2's probabilities on ``cuda`` are the CPU's within the
+    rounding of the GPU's convolutions (cuDNN may use TF32); the outputs come back as CPU values."""
+    import numpy as np
+
+    from cinescribe.demo import sample_photo
+    from cinescribe.features.imagenet import ImageNetClassifier
+    from cinescribe.media.transnet import TransNetScorer, load_transnet
+
+    frames = np.random.default_rng(0).integers(0, 256, (130, 27, 48, 3), dtype=np.uint8)
+    scores = {}
+    for device in ("cpu", "cuda"):
+        scorer = TransNetScorer(load_transnet(device=device), device)
+        scores[device] = np.array([s for f in frames for s in scorer.push(f)] + scorer.finish())
+    assert scores["cuda"].shape == (130, 2)
+    np.testing.assert_allclose(scores["cuda"], scores["cpu"], atol=2e-3)
+    pictures = [sample_photo(name) for name in ("chelsea", "coffee", "camera")]
+    cpu, gpu = ImageNetClassifier(device="cpu").run(pictures), ImageNetClassifier(device="cuda").run(pictures)
+    assert isinstance(gpu[0], np.ndarray) and gpu[0].shape == (3, 1000) and gpu[1].shape == (3, 1280)
+    np.testing.assert_allclose(gpu[0], cpu[0], atol=5e-3)
+    assert (gpu[0].argmax(axis=1) == cpu[0].argmax(axis=1)).all()
