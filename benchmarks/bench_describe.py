@@ -6,15 +6,18 @@ its TF.js workers) is sampled every 0.1 s for its resident memory.  Printed per 
 stage (from the AD script's ``timings``), wall seconds, speed as a multiple of real time (video
 seconds / wall seconds), peak memory and the peak of each quarter of the run (flat when memory does not grow
 with the length of the video).  In the same run ``ffmpeg`` decodes each file at the
-slots' sampling rate (``-vf fps=<shot_fps> -f null``): the baseline the ``x ffmpeg`` column divides by.
+slots' sampling rate (``-vf fps=<shot_fps> -f null``): the baseline the ``x ffmpeg`` column divides by
+(``n/a`` where no ``ffmpeg`` is on the PATH).  ``--device`` is describe's: where its PyTorch models run;
+``--describe-options`` adds more of describe's options (e.g. ``"--no-ocr"``).
 
 Videos: the real clips of ``../shared/data/clips`` (``--clips``) and, with ``--long-minutes N``,
 a long video made here and cached under ``benchmarks/.cache``: ``--long-source`` (default: the
 real ``vtest.avi``, a video with no dialogue, where every second is an AD slot: the slowest case)
-looped to N minutes.
+looped to N minutes.  ``--clips-dir`` reads the clips from another folder.
 
-    .venv/bin/python benchmarks/bench_describe.py [--clips vtest,box,cup,tree] [--long-minutes 30]
-        [--long-source demo|vtest] [--json out.json]
+    .venv/bin/python benchmarks/bench_describe.py [--clips vtest,box,cup,tree] [--clips-dir DIR]
+        [--long-minutes 30] [--long-source demo|vtest] [--device auto|cpu|cuda] [--describe-options "..."]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +67,10 @@ def make_long_video(minutes: float) -> Path:
     return long_video("demo", minutes)
 
 
-def ffmpeg_decode_seconds(video: Path, fps: float) -> float:
+def ffmpeg_decode_seconds(video: Path, fps: float) -> float | None:
+    """Seconds ``ffmpeg`` takes to decode ``video`` at ``fps``; None without an ``ffmpeg`` on the PATH."""
+    if shutil.which("ffmpeg") is None:
+        return None
     start = time.perf_counter()
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-vf", f"fps={fps}", "-an", "-f", "null", "-"],
                    check=True)
@@ -114,10 +122,12 @@ class PeakMemory:
         return self.peak
 
 
-def describe(video: Path, out: Path, cache: Path) -> tuple[dict, float, int, list[int]]:
-    """Run the describe command; return its AD script, the wall seconds, the peak memory (bytes) and
-    the peak of each quarter of the run."""
-    cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q"]
+def describe(video: Path, out: Path, cache: Path, device: str = "auto",
+             options: tuple[str, ...] = ()) -> tuple[dict, float, int, list[int]]:
+    """Run the describe command (its PyTorch models on ``device``, with more ``options``); return its AD
+    script, the wall seconds, the peak memory (bytes) and the peak of each quarter of the run."""
+    cmd = [sys.executable, "-m", "cinescribe", "describe", str(video), "-o", str(out), "-q", "--device", device,
+           *options]
     env = {**os.environ, "CINESCRIBE_CACHE": str(cache)}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -135,13 +145,17 @@ def main() -> int:
     ap.add_argument("--clips", default=",".join(CLIP_FILES), help="real clips to describe (comma-separated; '' for none)")
     ap.add_argument("--long-minutes", type=float, default=0.0, help="also describe a long video of this many minutes")
     ap.add_argument("--long-source", choices=["vtest", "demo"], default="vtest", help="what the long video loops")
+    ap.add_argument("--clips-dir", type=Path, default=CLIPS, help="the folder of the real clips")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where describe's PyTorch models run (its --device)")
+    ap.add_argument("--describe-options", default="", help="more options of describe, e.g. \"--no-ocr\"")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
-    videos = [(name, CLIPS / CLIP_FILES[name]) for name in filter(None, args.clips.split(","))]
+    videos = [(name, args.clips_dir / CLIP_FILES[name]) for name in filter(None, args.clips.split(","))]
     missing = [str(p) for _, p in videos if not p.is_file()]
     if missing:
-        raise SystemExit(f"error: missing clips {missing}; put ../shared beside the repository")
+        raise SystemExit(f"error: missing clips {missing}; put ../shared beside the repository or give --clips-dir")
     if args.long_minutes:
         videos.append((f"{args.long_source} x{args.long_minutes:g} min", long_video(args.long_source, args.long_minutes)))
     fps = DescribeConfig().shot_fps
@@ -154,22 +168,26 @@ def main() -> int:
             cache.mkdir()
             if whisper.is_dir():  # the verified Whisper model is not perception work: share it
                 (cache / "whisper").symlink_to(whisper)
-            script, wall, peak, quarters = describe(video, Path(tmp) / "out", cache)
+            script, wall, peak, quarters = describe(video, Path(tmp) / "out", cache, args.device,
+                                                    tuple(shlex.split(args.describe_options)))
         duration = script["video"]["duration"]
         rows.append({"video": name, "seconds": duration, "wall_s": round(wall, 2), "x_real_time": round(duration / wall, 3),
-                     "x_ffmpeg": round(wall / baseline, 1), "ffmpeg_s": round(baseline, 3),
+                     "x_ffmpeg": round(wall / baseline, 1) if baseline else None,
+                     "ffmpeg_s": round(baseline, 3) if baseline else None,
+                     "torch_device": script["software"].get("torch_device", "cpu"),
                      "peak_mib": round(peak / 2**20), "quarter_peaks_mib": [round(q / 2**20) for q in quarters],
                      "stages_s": script["timings_s"],
                      "slots": len(script["descriptions"]), "ads": sum(1 for d in script["descriptions"] if d["text"])})
         print(f"{name}: {wall:.1f} s for {duration:.1f} s of video", file=sys.stderr, flush=True)
 
     stages = list(dict.fromkeys(s for r in rows for s in r["stages_s"]))
-    print("| video | video s | wall s | x real time | ffmpeg s | x ffmpeg | peak MiB | peak MiB per quarter | "
+    print("| video | device | video s | wall s | x real time | ffmpeg s | x ffmpeg | peak MiB | peak MiB per quarter | "
           + " | ".join(f"{s} s" for s in stages) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in stages) + " |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in stages) + " |")
     for r in rows:
-        print(f"| {r['video']} | {r['seconds']:.1f} | {r['wall_s']:.1f} | {r['x_real_time']:.2f} | {r['ffmpeg_s']:.2f} | "
-              f"{r['x_ffmpeg']:.0f} | {r['peak_mib']} | {' / '.join(map(str, r['quarter_peaks_mib']))} | "
+        ffmpeg_s, x_ffmpeg = (f"{r['ffmpeg_s']:.2f}", f"{r['x_ffmpeg']:.0f}") if r["ffmpeg_s"] else ("n/a", "n/a")
+        print(f"| {r['video']} | {r['torch_device']} | {r['seconds']:.1f} | {r['wall_s']:.1f} | {r['x_real_time']:.2f} | "
+              f"{ffmpeg_s} | {x_ffmpeg} | {r['peak_mib']} | {' / '.join(map(str, r['quarter_peaks_mib']))} | "
               + " | ".join(f"{r['stages_s'].get(s, 0):.1f}" for s in stages) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

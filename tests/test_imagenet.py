@@ -203,3 +203,21 @@ def test_analyser_classifies_crops_round_objects_and_hands_and_they_survive_the_
     decode_fields(encode_fields(first), back)
     assert back.regions == first.regions
     analyser.close()
+
+
+def test_on_the_cpu_device_the_classifier_gives_the_values_measured_before():
+    """``device="cpu"`` (the classifier and the analyser): the probabilities and features of two photos are the
+    values measured before devices existed."""
+    from cinescribe.features.analysers.base import FrameAnalysis
+    from cinescribe.features.analysers.imagenet import ImageNetAnalyser
+
+    classifier = imagenet.ImageNetClassifier(device="cpu")
+    assert next(classifier.model.parameters()).device.type == "cpu"
+    probs, feats = classifier.run([sample_photo("chelsea"), sample_photo("coffee")])
+    assert isinstance(probs, np.ndarray) and probs.dtype == np.float32 and feats.dtype == np.float32
+    assert int(probs[0].argmax()) == 285 and float(probs[0, 285]) == pytest.approx(0.7066773772239685, abs=1e-5)
+    assert float(probs[1].max()) == pytest.approx(0.9933532476425171, abs=1e-5)
+    assert float(feats[0, :5].sum()) == pytest.approx(5.866193771362305, abs=1e-4)
+    out = [FrameAnalysis(t=0.0)]
+    ImageNetAnalyser(top_k=1, device="cpu").analyse([sample_photo("chelsea")], out)
+    assert out[0].imagenet[0].label == "Egyptian cat" and out[0].imagenet[0].score == pytest.approx(0.7067, abs=1e-4)

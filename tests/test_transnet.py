@@ -169,3 +169,28 @@ def test_detector_finds_hard_cuts_and_a_dissolve(tmp_path):
     shots = det.shots(6.0)
     assert [round(s.start, 2) for s in shots] == [0.0] + [round(c, 2) for c in cuts] and shots[-1].end == 6.0
     assert len(det.shot_features()) == 3
+
+
+def test_on_the_cpu_device_the_packaged_network_scores_as_before():
+    """``device="cpu"``: the packaged network's logits and the streamed scores are the values measured before
+    devices existed (a fixed random window and a fixed random stream)."""
+    model = load_transnet(device="cpu")
+    assert next(model.parameters()).device.type == "cpu"
+    x = torch.randint(0, 256, (1, 100, 27, 48, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        single, many = model(x)
+    assert single[0, 50, 0].item() == pytest.approx(-7.045586585998535, abs=1e-5)
+    assert many[0, 50, 0].item() == pytest.approx(-6.634726047515869, abs=1e-5)
+    scorer = TransNetScorer(model, device="cpu")
+    frames = np.random.default_rng(0).integers(0, 256, (130, 27, 48, 3), dtype=np.uint8)
+    scores = [s for f in frames for s in scorer.push(f)] + scorer.finish()
+    assert len(scores) == 130 and all(isinstance(p, float) for pair in scores for p in pair)
+    assert scores[60] == pytest.approx((0.0011473349295556545, 0.0012139081954956055), abs=1e-7)
+
+
+def test_network_detectors_take_the_device_and_the_others_ignore_it():
+    from cinescribe.media.shots import CombinedDetector, ContentDetector
+
+    combined = make_detector("combined", device="cpu")
+    assert isinstance(combined, CombinedDetector) and combined.transnet._scorer.device.type == "cpu"
+    assert isinstance(make_detector("content", device="cuda"), ContentDetector)  # no network: nothing to place

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from ..torch_device import check_device_name, resolve_device
 from .planner import PlannerConfig
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class DescribeConfig:
     asr_language: str = ""
     extended: bool = False
     speakers: bool = False
+    device: str = "auto"  # where the PyTorch models run (cinescribe.torch_device)
 
     @property
     def asr_config(self) -> AsrConfig:
@@ -106,3 +108,5 @@ class DescribeConfig:
             weights_path()
         if self.vad not in BACKENDS:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
+        if check_device_name(self.device) == "cuda":
+            resolve_device(self.device)

@@ -74,6 +74,8 @@ class DescribeOptions(BaseModel):
                            "in the JSON; export --formats extended).")
     speakers: bool = Field(_CONFIG.speakers, description="Speaker turns: tell the voices of the recognised lines "
                            "apart (S1, S2, ... in the transcript, subtitles and text alternative).")
+    device: str = Field(_CONFIG.device, description="Where the PyTorch models run: auto (a CUDA GPU when there is "
+                        "one), cpu or cuda.")
 
     @classmethod
     def parse(cls, values: dict[str, Any]) -> "DescribeOptions":
@@ -96,7 +98,7 @@ class DescribeOptions(BaseModel):
             polish=str(self.polish_model.resolve()) if self.polish_model else (POLISH_PACKAGED if self.polish else ""),
             model=_resolved(self.model), model_lm=_resolved(self.model_lm), cast=_resolved(self.cast),
             shots=self.shots, asr=self.asr_model if self.asr else "", asr_language=self.asr_language,
-            extended=self.extended, speakers=self.speakers,
+            extended=self.extended, speakers=self.speakers, device=self.device,
         )
         cfg.validate()
         return cfg

@@ -65,6 +65,7 @@ from ..media.vad import detect_speech
 from ..memory import release_freed_memory
 from ..progress import progress_bar
 from ..timeline import Interval, complement
+from ..torch_device import resolve_device
 from .characters import CharacterReferences, character_facts, find_characters
 from .config import POLISH_PACKAGED, DescribeConfig
 from .extended import essential, first_appearances, mark_extended, plan_pauses, uncovered_openings
@@ -122,9 +123,10 @@ def _dialogue(info: MediaInfo, subtitles: Path | None, cfg: DescribeConfig, warn
     return speech, cues, dialogue_intervals(heard, cues), transcript
 
 
-def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interval]):
-    """The one decode pass: shot cuts and scenes, and the dialogue gaps' frames spooled for the slots."""
-    detector = make_detector(cfg.shots)
+def _decode_pass(info: MediaInfo, cfg: DescribeConfig, dialogue: Sequence[Interval], device: str):
+    """The one decode pass: shot cuts and scenes (the shot network on the torch ``device``), and the dialogue
+    gaps' frames spooled for the slots."""
+    detector = make_detector(cfg.shots, device=device)
     gaps = [g for g in complement(dialogue, 0.0, info.duration) if g.duration >= cfg.planner.min_gap]
     spool = FrameSpool()
     try:
@@ -224,7 +226,8 @@ def describe_video(
     if not info.has_audio:
         log.warning(warnings[-1])
     lap("dialogue")
-    cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue)
+    device = resolve_device(cfg.device)
+    cuts, shots, scenes, spool = _decode_pass(info, cfg, dialogue, device)
     lap("shots")
     slots = plan_slots(info.duration, dialogue, cuts, cfg.planner)
     moments = uncovered_openings([Interval(s.start, s.end) for s in shots], scenes, slots,
@@ -365,7 +368,7 @@ def describe_video(
         warnings=warnings,
         timings=timings,
         software={"cinescribe": __version__, "python": platform.python_version(), "av": _package_version("av"),
-                  "torch": _package_version("torch")},
+                  "torch": _package_version("torch"), "torch_device": device},
         characters=[c.to_dict() for c in characters],
         transcript=transcript,
         heard_names=heard_names(transcript) if transcript is not None else [],

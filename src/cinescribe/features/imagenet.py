@@ -10,7 +10,8 @@ file is a :class:`MissingDependencyError` naming the package to reinstall.
 Input: RGB frames ``(H, W, 3) uint8`` of any size.  Each is resized so that its short side
 is 256 px, centre-cropped to 224x224 (torchvision's evaluation transform) and normalised with
 the ImageNet mean and standard deviation.  Output of :meth:`ImageNetClassifier.run`: class
-probabilities ``(n, 1000)`` and pooled features ``(n, 1280)``, both float32.
+probabilities ``(n, 1000)`` and pooled features ``(n, 1280)``, both float32 NumPy arrays on the
+CPU, whatever torch device (``"cpu"`` or ``"cuda"``, :mod:`cinescribe.torch_device`) the network runs on.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def check_weights(path: Path, sha256: str = WEIGHTS_SHA256) -> Path:
     return verified_file(path, sha256, "the ImageNet classifier", REINSTALL)
 
 
-def load_mobilenet(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256):
-    """The checked checkpoint loaded strictly into a :class:`MobileNetV2` in eval mode."""
+def load_mobilenet(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256, device: str = "cpu"):
+    """The checked checkpoint loaded strictly into a :class:`MobileNetV2` in eval mode, on ``device``."""
     import torch
 
     from .mobilenet_v2 import MobileNetV2
@@ -77,7 +78,7 @@ def load_mobilenet(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256)
     except (RuntimeError, KeyError, TypeError, ValueError, OSError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise MissingDependencyError(f"the ImageNet classifier's weights {path} do not load ({first}); {REINSTALL}") from None
-    return model.eval()
+    return model.eval().to(device)
 
 
 def preprocess(images: Sequence[np.ndarray]) -> np.ndarray:
@@ -96,15 +97,17 @@ def preprocess(images: Sequence[np.ndarray]) -> np.ndarray:
 
 
 class ImageNetClassifier:
-    """Frames -> ImageNet-1k probabilities ``(n, 1000)`` and pooled features ``(n, 1280)``."""
+    """Frames -> ImageNet-1k probabilities ``(n, 1000)`` and pooled features ``(n, 1280)``; the network
+    runs on the torch ``device``."""
 
     model_id = MODEL_ID
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, device: str = "cpu") -> None:
         from .encoders.base import set_torch_threads
 
         set_torch_threads()
-        self.model = load_mobilenet(path)
+        self.device = device
+        self.model = load_mobilenet(path, device=device)
         self.names = class_names()
 
     def run(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -114,9 +117,9 @@ class ImageNetClassifier:
         if not len(images):
             return np.zeros((0, len(self.names)), np.float32), np.zeros((0, FEATURE_DIM), np.float32)
         with torch.inference_mode():
-            pooled = self.model.pooled(torch.from_numpy(preprocess(images)))
+            pooled = self.model.pooled(torch.from_numpy(preprocess(images)).to(self.device))
             probs = torch.softmax(self.model.classifier(pooled), dim=-1)
-        return probs.numpy().astype(np.float32), pooled.numpy().astype(np.float32)
+        return probs.cpu().numpy().astype(np.float32), pooled.cpu().numpy().astype(np.float32)
 
     def top(self, probs: np.ndarray, k: int = 5, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable ``(name, probability)`` of each row of ``probs`` ``(n, 1000)``."""

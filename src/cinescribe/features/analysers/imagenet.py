@@ -69,15 +69,16 @@ def region_boxes(fa: FrameAnalysis) -> list[tuple[str, Box, float]]:
 
 
 class ImageNetAnalyser:
-    """Top ImageNet classes of each frame and of its hand and object crops (``(H, W, 3) uint8`` RGB in)."""
+    """Top ImageNet classes of each frame and of its hand and object crops (``(H, W, 3) uint8`` RGB in);
+    the classifier runs on the torch ``device`` (``"cpu"`` or ``"cuda"``)."""
 
     name = "imagenet"
     model_id = ANALYSER_ID
     needs = NEEDS
 
-    def __init__(self, *, top_k: int = TOP_K, min_score: float = MIN_SCORE, path=None) -> None:
+    def __init__(self, *, top_k: int = TOP_K, min_score: float = MIN_SCORE, path=None, device: str = "cpu") -> None:
         self.top_k, self.min_score = top_k, min_score
-        self.classifier: ImageNetClassifier | None = ImageNetClassifier(path)
+        self.classifier: ImageNetClassifier | None = ImageNetClassifier(path, device=device)
 
     def analyse(self, images: Sequence[np.ndarray], out: Sequence[FrameAnalysis]) -> None:
         if len(images) != len(out):
