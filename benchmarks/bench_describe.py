@@ -45,14 +45,40 @@ CLIPS = HERE.parent.parent / "shared" / "data" / "clips"
 CLIP_FILES = {"vtest": "vtest.avi", "box": "box.mp4", "cup": "cup.mp4", "tree": "tree.avi"}
 
 
-def long_video(source: str, minutes: float) -> Path:
+def loop_with_pyav(src: Path, minutes: float, out: Path) -> None:
+    """``src``'s picture looped to ``minutes`` in H.264 through PyAV (where there is no ``ffmpeg``;
+    the picture only, so for a source without sound)."""
+    import av
+
+    with av.open(str(src)) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate
+        frames = [f.to_ndarray(format="yuv420p") for f in container.decode(stream)]
+    total = round(minutes * 60 * rate)
+    with av.open(str(out), "w") as output:
+        video = output.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "23", "g": "50"})
+        video.height, video.width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
+        video.pix_fmt = "yuv420p"
+        for i in range(total):
+            frame = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="yuv420p")
+            frame.pts = None
+            output.mux(video.encode(frame))
+        output.mux(video.encode())
+
+
+def long_video(source: str, minutes: float, clips: Path = CLIPS) -> Path:
     """``source`` looped to ``minutes`` (H.264, cached): "vtest" at its own size, "demo" (the
     generated demo, with dialogue) scaled to 1280x720."""
     CACHE.mkdir(exist_ok=True)
     out = CACHE / f"long-{source}-{minutes:g}min.mp4"
     if out.exists():
         return out
-    src = make_demo_video(CACHE / "demo.mp4").path if source == "demo" else CLIPS / CLIP_FILES[source]
+    src = make_demo_video(CACHE / "demo.mp4").path if source == "demo" else clips / CLIP_FILES[source]
+    if shutil.which("ffmpeg") is None and source == "vtest":
+        tmp = out.with_suffix(".part.mp4")
+        loop_with_pyav(src, minutes, tmp)
+        tmp.rename(out)
+        return out
     scale = ["-vf", "scale=1280:720"] if source == "demo" else []
     tmp = out.with_suffix(".part.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(src),
@@ -157,7 +183,7 @@ def main() -> int:
     if missing:
         raise SystemExit(f"error: missing clips {missing}; put ../shared beside the repository or give --clips-dir")
     if args.long_minutes:
-        videos.append((f"{args.long_source} x{args.long_minutes:g} min", long_video(args.long_source, args.long_minutes)))
+        videos.append((f"{args.long_source} x{args.long_minutes:g} min", long_video(args.long_source, args.long_minutes, args.clips_dir)))
     fps = DescribeConfig().shot_fps
     rows = []
     for name, video in videos:

@@ -70,6 +70,7 @@ def main() -> int:
     ap.add_argument("--runtimes", default="", help="comma-separated: node, torch-cpu, torch-cuda (default: what this machine has)")
     ap.add_argument("--every", type=int, default=40, help="take every N-th frame of each clip")
     ap.add_argument("--clips", default="vtest.avi,box.mp4,cup.mp4,tree.avi")
+    ap.add_argument("--clips-dir", type=Path, default=CLIPS, help="the folder of the real clips")
     ap.add_argument("--batch", type=int, default=BATCH, help="frames PyTorch measures together")
     ap.add_argument("--threads", type=int, default=0, help="PyTorch CPU threads (0: PyTorch's default)")
     ap.add_argument("--json", type=Path)
@@ -78,7 +79,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     runtimes = [r for r in args.runtimes.split(",") if r] or (
         (["node"] if shutil.which("node") else []) + ["torch-cpu"] + (["torch-cuda"] if torch.cuda.is_available() else []))
-    clips = [CLIPS / c for c in args.clips.split(",")]
+    clips = [args.clips_dir / c for c in args.clips.split(",")]
     missing = [str(c) for c in clips if not c.is_file()]
     if missing:
         raise SystemExit(f"error: missing clips {missing}; put ../shared beside the repository")

@@ -114,3 +114,13 @@ def test_batch_frontier_stops_at_batch_one_ops(tmp_path):
     together = graph.run_batched({"x": x}, ["mean"])
     assert [t[0].shape for t in together] == [(1, 1)] * 3
     assert all(torch.allclose(t[0], graph.run({"x": x[i:i + 1]}, ["mean"])[0]) for i, t in enumerate(together))
+
+
+def test_perception_runtime_choice():
+    from cinescribe.describe.config import DescribeConfig
+
+    assert DescribeConfig().runtime_for("cuda") == "torch" and DescribeConfig().runtime_for("cpu") == "node"
+    assert DescribeConfig(perception_runtime="torch").runtime_for("cpu") == "torch"
+    assert DescribeConfig(perception_runtime="node").runtime_for("cuda") == "node"
+    with pytest.raises(InputError, match="--perception-runtime"):
+        DescribeConfig(perception_runtime="wasm").validate()

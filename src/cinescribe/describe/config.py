@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..torch_device import check_device_name, resolve_device
+
+PERCEPTION_RUNTIMES = ("auto", "node", "torch")
 from .planner import PlannerConfig
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ class DescribeConfig:
     extended: bool = False
     speakers: bool = False
     device: str = "auto"  # where the PyTorch models run (cinescribe.torch_device)
+    perception_runtime: str = "auto"  # the people/object/face/hand graphs: node, torch, or auto (torch on a GPU)
 
     @property
     def asr_config(self) -> AsrConfig:
@@ -110,3 +113,12 @@ class DescribeConfig:
             raise InputError(f"unknown --vad {self.vad!r}; choose one of: {', '.join(sorted(BACKENDS))}")
         if check_device_name(self.device) == "cuda":
             resolve_device(self.device)
+        if self.perception_runtime not in PERCEPTION_RUNTIMES:
+            raise InputError(f"unknown --perception-runtime {self.perception_runtime!r}; choose one of: "
+                             f"{', '.join(PERCEPTION_RUNTIMES)}")
+
+    def runtime_for(self, device: str) -> str:
+        """The perception runtime for the resolved torch ``device``: ``auto`` is torch on a GPU, node on the CPU."""
+        if self.perception_runtime != "auto":
+            return self.perception_runtime
+        return "torch" if device == "cuda" else "node"

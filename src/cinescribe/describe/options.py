@@ -76,6 +76,9 @@ class DescribeOptions(BaseModel):
                            "apart (S1, S2, ... in the transcript, subtitles and text alternative).")
     device: str = Field(_CONFIG.device, description="Where the PyTorch models run: auto (a CUDA GPU when there is "
                         "one), cpu or cuda.")
+    perception_runtime: str = Field(_CONFIG.perception_runtime, description="What runs the people, object, face and "
+                                    "hand models: node (TF.js workers, one per core), torch (the same graphs in "
+                                    "PyTorch, on --device, same results) or auto (torch on a GPU, node on the CPU).")
 
     @classmethod
     def parse(cls, values: dict[str, Any]) -> "DescribeOptions":
@@ -99,6 +102,7 @@ class DescribeOptions(BaseModel):
             model=_resolved(self.model), model_lm=_resolved(self.model_lm), cast=_resolved(self.cast),
             shots=self.shots, asr=self.asr_model if self.asr else "", asr_language=self.asr_language,
             extended=self.extended, speakers=self.speakers, device=self.device,
+            perception_runtime=self.perception_runtime,
         )
         cfg.validate()
         return cfg

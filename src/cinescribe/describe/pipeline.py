@@ -242,7 +242,8 @@ def describe_video(
     models: list[Analyser] = []
     polisher = writer = None
     models = lazy_default_analysers(objects=cfg.objects, faces=cfg.faces, poses=cfg.poses, ocr=cfg.ocr,
-                                    hands=cfg.poses, setting=cfg.setting) if own else list(analysers)
+                                    hands=cfg.poses, setting=cfg.setting, device=device,
+                                    runtime=cfg.runtime_for(device)) if own else list(analysers)
     if pending or moments:
         text_models = text_models or TextModels(cfg)
         polisher, writer = text_models.polisher(), text_models.writer()
@@ -368,7 +369,8 @@ def describe_video(
         warnings=warnings,
         timings=timings,
         software={"cinescribe": __version__, "python": platform.python_version(), "av": _package_version("av"),
-                  "torch": _package_version("torch"), "torch_device": device},
+                  "torch": _package_version("torch"), "torch_device": device,
+                  "perception_runtime": cfg.runtime_for(device)},
         characters=[c.to_dict() for c in characters],
         transcript=transcript,
         heard_names=heard_names(transcript) if transcript is not None else [],

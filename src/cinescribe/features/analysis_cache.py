@@ -233,9 +233,10 @@ class LazyAnalyser:
 
 def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: bool = True,
                            ocr: bool = True, hands: bool = False, setting: bool = True,
-                           workers: int | None = None) -> list[LazyAnalyser]:
+                           workers: int | None = None, device: str = "cpu", runtime: str = "node") -> list[LazyAnalyser]:
     """The default perception models (as ``default_analysers``), each loaded only when needed;
-    ``workers`` TF.js workers (None: one per core, at most two)."""
+    ``workers`` TF.js workers (None: one per core, at most two), or with ``runtime="torch"`` the same
+    graphs in PyTorch; the PyTorch models on the torch ``device``."""
     from .analysers import human
     from .analysers.ocr import MODEL_ID as OCR_MODEL_ID
 
@@ -244,7 +245,7 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
         tasks = [t for t, on in (("objects", objects), ("faces", faces), ("poses", poses), ("hands", hands)) if on]
         found.append(LazyAnalyser(human.HumanAnalyser.name, human.tasks_model_id(tasks),
                                   lambda: human.HumanAnalyser(objects=objects, faces=faces, poses=poses, hands=hands,
-                                                              workers=workers)))
+                                                              workers=workers, runtime=runtime, device=device)))
     if ocr:
         def load_ocr():
             from .analysers.ocr import OcrAnalyser
@@ -258,7 +259,7 @@ def lazy_default_analysers(*, objects: bool = True, faces: bool = True, poses: b
         def load_imagenet():
             from .analysers.imagenet import ImageNetAnalyser
 
-            return ImageNetAnalyser()
+            return ImageNetAnalyser(device=device)
 
         found.append(LazyAnalyser("imagenet", ANALYSER_ID, load_imagenet, NEEDS))
     return found

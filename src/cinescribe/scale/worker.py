@@ -21,6 +21,7 @@ from ..describe.pipeline import DescribeConfig, TextModels
 from ..errors import InputError, MissingDependencyError
 from ..features.analysers.base import Analyser
 from ..features.analysis_cache import lazy_default_analysers
+from ..torch_device import resolve_device
 from ..features.encoders import FrameEncoder, load_encoder
 from ..features.store import FeatureStore
 from ..progress import set_quiet
@@ -73,8 +74,10 @@ class VideoWorker:
         needed), kept for later videos."""
         if self._models is None:
             c = self.cfg
+            device = resolve_device(c.device)
             self._models = lazy_default_analysers(objects=c.objects, faces=c.faces, poses=c.poses, ocr=c.ocr,
-                                                  hands=c.poses, setting=c.setting, workers=self.settings.threads)
+                                                  hands=c.poses, setting=c.setting, workers=self.settings.threads,
+                                                  device=device, runtime=c.runtime_for(device))
         return self._models
 
     def encoder(self, spec: str) -> FrameEncoder:
