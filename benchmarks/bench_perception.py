@@ -5,7 +5,7 @@ Frames: every ``--every``-th frame of the real clips (``../shared/data/clips``),
 working size (longer side ``max_side``).  Each runtime measures every frame with all four tasks
 (faces with identity), after one warm-up frame, PyTorch ``--batch`` frames at a time (frames of one
 clip go through each graph's per-frame part together); printed per runtime: milliseconds per frame
-(wall), frames per second, the speed-up against the first runtime, and how many of its answers
+(wall), frames per second, for PyTorch each task's share (each task alone over the frames), the speed-up against the first runtime, and how many of its answers
 match the first runtime's (same items, boxes and scores within 2e-4, the worker's rounding).
 The Node worker is one process on one core (``describe`` runs one per core, at most two); PyTorch
 uses ``--threads`` threads on the CPU.
@@ -89,7 +89,10 @@ def main() -> int:
     rows, first = [], None
     for runtime in runtimes:
         with analyser(runtime) as human:
-            human.measure(images[0])
+            if runtime == "node":
+                human.measure(images[0])
+            else:  # one full batch: each shape's kernels are chosen (and, on a GPU, loaded) once
+                human._torch.measure_many(images[:args.batch], human.tasks, identity=True)
             if runtime == "torch-cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
@@ -101,10 +104,19 @@ def main() -> int:
             if runtime == "torch-cuda":
                 torch.cuda.synchronize()
             wall = time.perf_counter() - start
+            tasks = {}
+            for task in TASKS if runtime != "node" else ():  # each task alone, as the PyTorch runtime runs them
+                start = time.perf_counter()
+                for k in range(0, len(images), args.batch):
+                    human._torch.measure_many(images[k:k + args.batch], [task], identity=task == "faces")
+                if runtime == "torch-cuda":
+                    torch.cuda.synchronize()
+                tasks[task] = round(1000 * (time.perf_counter() - start) / len(images), 1)
         first = first or answers
         rows.append({"runtime": runtime, "ms_per_frame": round(1000 * wall / len(images), 1),
                      "frames_per_s": round(len(images) / wall, 2),
-                     "matches_first": sum(same(a, b) for a, b in zip(first, answers)), "frames": len(images)})
+                     "matches_first": sum(same(a, b) for a, b in zip(first, answers)), "frames": len(images),
+                     "task_ms_per_frame": tasks})
         print(f"{runtime}: {wall:.1f} s", file=sys.stderr, flush=True)
     base = rows[0]["ms_per_frame"]
     print(f"| runtime | ms per frame | frames/s | speed-up vs {rows[0]['runtime']} | answers equal to {rows[0]['runtime']}'s |")
@@ -112,6 +124,12 @@ def main() -> int:
     for r in rows:
         print(f"| {r['runtime']} | {r['ms_per_frame']} | {r['frames_per_s']} | {base / r['ms_per_frame']:.2f}x | "
               f"{r['matches_first']} / {r['frames']} |")
+    if any(r["task_ms_per_frame"] for r in rows):
+        print("\n| runtime | " + " | ".join(f"{t} ms/frame" for t in TASKS) + " |")
+        print("| --- | " + " | ".join("---:" for _ in TASKS) + " |")
+        for r in rows:
+            if r["task_ms_per_frame"]:
+                print(f"| {r['runtime']} | " + " | ".join(str(r["task_ms_per_frame"][t]) for t in TASKS) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

@@ -163,7 +163,12 @@ class TorchHuman:
     @torch.inference_mode()
     def measure_many(self, images: Sequence[np.ndarray], tasks: Sequence[str], identity: bool = False) -> list[dict]:
         """:meth:`measure` for several frames; frames of one size go through each graph's per-frame
-        part together (:meth:`.TfjsGraph.run_batched`)."""
+        part together (:meth:`.TfjsGraph.run_batched`).  cuDNN's TF32 convolutions are off, so that a
+        GPU's answers are the CPU's."""
+        with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            return self._measure_many(images, tasks, identity)
+
+    def _measure_many(self, images: Sequence[np.ndarray], tasks: Sequence[str], identity: bool) -> list[dict]:
         answers: list[dict] = [{} for _ in images]
         groups: dict[tuple, list[int]] = {}
         for i, image in enumerate(images):

@@ -10,6 +10,9 @@ nodes a request needs, on demand, with PyTorch operations that follow TensorFlow
 * ``ResizeBilinear`` maps output pixel ``i`` to input ``i * in / out`` (the graphs here use
   ``align_corners=False, half_pixel_centers=False``).
 * int32 tensors that hold shapes stay on the CPU; float work runs on ``device``.
+* :meth:`TfjsGraph.run_batched` runs a graph written for one frame on a batch: the part that
+  treats each frame on its own runs once for all, on ``device``; the rest (on a GPU, the many tiny
+  ops of decoding) runs frame by frame on the CPU, with a CPU copy of the weights.
 
 Only feed-forward graphs run here.  Control flow (``Enter``/``Exit`` loops, tensor lists) is not
 evaluated: a caller computes such a loop itself and feeds its result by node name (``feeds``), the
@@ -345,6 +348,8 @@ class TfjsGraph:
         self.consts: dict[str, torch.Tensor] = {}
         self._frontiers: dict[tuple, list[str]] = {}
         self.kernels: dict[str, torch.Tensor] = {}
+        self.host_consts: dict[str, torch.Tensor] = {}
+        self.host_kernels: dict[str, torch.Tensor] = {}
         for name, node in self.nodes.items():
             if node["op"] in CONV_OPS:
                 w = weights[node["input"][1]]
@@ -353,11 +358,13 @@ class TfjsGraph:
                     w = w.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw)
                 else:  # (kh, kw, in, out) -> (out, in, kh, kw)
                     w = w.permute(3, 2, 0, 1)
-                self.kernels[name] = w.contiguous(memory_format=torch.channels_last).to(self.device)
+                self.host_kernels[name] = w.contiguous(memory_format=torch.channels_last)
+                self.kernels[name] = self.host_kernels[name].to(self.device)
         for node in self.nodes.values():
             if node["op"] in CONV_OPS:
                 weights.pop(node["input"][1], None)
         for name, value in weights.items():  # float weights on the device, int32 (shapes, axes) on the CPU
+            self.host_consts[name] = value
             self.consts[name] = value.to(self.device) if value.is_floating_point() else value
 
     def require(self, outputs: Sequence[str], feeds: Sequence[str]) -> None:
@@ -389,7 +396,7 @@ class TfjsGraph:
         elif node["op"] not in PER_ITEM_OPS:
             ok = False
         else:
-            const = lambda r: self.consts[r] if self.nodes[r]["op"] == "Const" and r in self.consts else None
+            const = lambda r: self.host_consts[r] if self.nodes[r]["op"] == "Const" and r in self.host_consts else None
             if node["op"] == "ConcatV2":
                 axis = const(refs[-1])
                 ok = axis is not None and int(axis) % 4 != 0
@@ -433,7 +440,7 @@ class TfjsGraph:
         if node["op"] == "Unpack" and self.nodes[node["input"][0].split(":")[0]]["op"] == "Shape":
             return int(k or 0) in (1, 2)
         if node["op"] == "StridedSlice" and self.nodes[node["input"][0].split(":")[0]]["op"] == "Shape":
-            begin = self.consts.get(node["input"][1].split(":")[0])
+            begin = self.host_consts.get(node["input"][1].split(":")[0])
             return begin is not None and _int(node.get("attr", {}), "shrink_axis_mask") == 1 and int(begin[0]) in (1, 2)
         return self._sized(name, feeds, memo)
 
@@ -462,41 +469,43 @@ class TfjsGraph:
         :meth:`batch_frontier`) runs once on the whole batch, the rest item by item.  Returns N lists
         of ``outputs``, each as ``run`` gives it for that item alone."""
         frontier = self.batch_frontier(list(feeds), outputs)
-        shared = dict(zip(frontier, self.run(feeds, frontier)))
+        shared = dict(zip(frontier, (v.cpu() for v in self.run(feeds, frontier))))
+        feeds = {k: v.cpu() for k, v in feeds.items()}
         count = next(iter(feeds.values())).shape[0]
-        return [self.run({**{k: v[i:i + 1] for k, v in feeds.items()}, **{k: v[i:i + 1] for k, v in shared.items()}}, outputs)
-                for i in range(count)]
+        return [self.run({**{k: v[i:i + 1] for k, v in feeds.items()}, **{k: v[i:i + 1] for k, v in shared.items()}}, outputs,
+                         host=True) for i in range(count)]
 
-    def run(self, feeds: Mapping[str, torch.Tensor], outputs: Sequence[str]) -> list[torch.Tensor]:
-        """The ``outputs`` (``name`` or ``name:k``) given the ``feeds`` (placeholders or any node)."""
+    def run(self, feeds: Mapping[str, torch.Tensor], outputs: Sequence[str], host: bool = False) -> list[torch.Tensor]:
+        """The ``outputs`` (``name`` or ``name:k``) given the ``feeds`` (placeholders or any node),
+        with the weights on ``device`` (or on the CPU with ``host``, for CPU feeds)."""
         values: dict[str, object] = dict(feeds)
+        weights = (self.host_consts, self.host_kernels) if host else (self.consts, self.kernels)
 
         def value(ref: str):
             name, _, k = ref.partition(":")
             if name not in values:
-                values[name] = self._evaluate(self.nodes[name], value)
+                values[name] = self._evaluate(self.nodes[name], value, weights)
             v = values[name]
             return v[int(k or 0)] if isinstance(v, tuple) else v
 
         return [value(o) for o in outputs]
 
-    def _evaluate(self, node: dict, value: Callable):
+    def _evaluate(self, node: dict, value: Callable, weights: tuple[dict, dict]):
         op = node["op"]
         if op == "Const":
-            return self.consts[node["name"]]
+            return weights[0][node["name"]]
         if op == "Placeholder":
             raise ValueError(f"{self.name}: input {node['name']} was not given")
         refs = [i for i in node.get("input", []) if not i.startswith("^")]
         if op in CONV_OPS:  # input 1 is the kernel, kept laid out for PyTorch
-            return self._conv(node, [value(refs[0]), None, *(value(r) for r in refs[2:])])
+            return self._conv(node, weights[1][node["name"]], [value(refs[0]), None, *(value(r) for r in refs[2:])])
         inputs = [value(r) for r in refs]
         if op not in OPS:
             raise NotImplementedError(f"{self.name}: op {op} is not supported")
         return OPS[op](inputs, node)
 
-    def _conv(self, node: dict, inputs: list[torch.Tensor]) -> torch.Tensor:
+    def _conv(self, node: dict, kernel: torch.Tensor, inputs: list[torch.Tensor]) -> torch.Tensor:
         attr = node["attr"]
-        kernel = self.kernels[node["name"]]
         strides, dilations = _ints(attr, "strides"), _ints(attr, "dilations") or [1, 1, 1, 1]
         x = inputs[0].permute(0, 3, 1, 2)  # NHWC storage viewed as channels-last NCHW
         padding = _text(attr, "padding")
