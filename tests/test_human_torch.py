@@ -96,7 +96,9 @@ def test_frames_measured_together_as_one_by_one():
     frames = [frames[0], frames[2], frames[1]]
     with HumanAnalyser(hands=True, runtime="torch") as human:
         one = [human.measure(f) for f in frames]
-        together = human._torch.measure_many(frames, human.tasks, identity=True)
+    from cinescribe.features.analysers.human_torch import TorchHuman
+
+    together = TorchHuman(MODELS, batch=3).measure_many(frames, TASKS, identity=True)
     for a, b in zip(one, together):
         for task in TASKS:
             assert [(i.get("label"), i["box"]) for i in a[task]] == [(i.get("label"), i["box"]) for i in b[task]], task

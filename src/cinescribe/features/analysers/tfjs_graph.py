@@ -347,6 +347,7 @@ class TfjsGraph:
         weights = read_weights(path)
         self.consts: dict[str, torch.Tensor] = {}
         self._frontiers: dict[tuple, list[str]] = {}
+        self._plans: dict[tuple, tuple[list[str], list[list[str]]]] = {}
         self.kernels: dict[str, torch.Tensor] = {}
         self.host_consts: dict[str, torch.Tensor] = {}
         self.host_kernels: dict[str, torch.Tensor] = {}
@@ -483,17 +484,55 @@ class TfjsGraph:
 
         def value(ref: str):
             name, _, k = ref.partition(":")
-            if name not in values:
-                values[name] = self._evaluate(self.nodes[name], value, weights)
             v = values[name]
             return v[int(k or 0)] if isinstance(v, tuple) else v
 
+        order, release = self._plan(tuple(feeds), tuple(outputs))
+        for name, done in zip(order, release):
+            values[name] = self._evaluate(self.nodes[name], value, weights)
+            for dead in done:  # an activation is dropped once its last reader has run
+                del values[dead]
         return [value(o) for o in outputs]
+
+    def _plan(self, feeds: tuple[str, ...], outputs: tuple[str, ...]) -> tuple[list[str], list[list[str]]]:
+        """The nodes ``outputs`` need beyond ``feeds``, in an order that computes each after its
+        inputs, and, after each, the values no later node reads (feeds and outputs are kept)."""
+        key = (feeds, outputs)
+        if key not in self._plans:
+            order: list[str] = []
+            state: dict[str, bool] = {}  # False: being visited, True: placed
+            for out in outputs:
+                stack = [(out.split(":")[0], False)]
+                while stack:
+                    name, expanded = stack.pop()
+                    if expanded:
+                        state[name] = True
+                        order.append(name)
+                        continue
+                    if name in feeds or name in state:
+                        continue
+                    state[name] = False
+                    stack.append((name, True))
+                    stack.extend((r.split(":")[0], False) for r in self.nodes[name].get("input", [])
+                                 if not r.startswith("^") and state.get(r.split(":")[0]) is None and r.split(":")[0] not in feeds)
+            position = {name: i for i, name in enumerate(order)}
+            last: dict[str, int] = {}
+            for i, name in enumerate(order):
+                for r in self.nodes[name].get("input", []):
+                    if not r.startswith("^"):
+                        last[r.split(":")[0]] = i
+            keep = set(feeds) | {o.split(":")[0] for o in outputs}
+            release: list[list[str]] = [[] for _ in order]
+            for name, i in last.items():
+                if name not in keep and name in position:
+                    release[i].append(name)
+            self._plans[key] = (order, release)
+        return self._plans[key]
 
     def _evaluate(self, node: dict, value: Callable, weights: tuple[dict, dict]):
         op = node["op"]
-        if op == "Const":
-            return weights[0][node["name"]]
+        if op == "Const":  # (a convolution's kernel is kept apart, laid out for PyTorch)
+            return weights[0].get(node["name"])
         if op == "Placeholder":
             raise ValueError(f"{self.name}: input {node['name']} was not given")
         refs = [i for i in node.get("input", []) if not i.startswith("^")]
