@@ -67,6 +67,7 @@ def _close(a, b, tol: float = 2e-4) -> bool:
     return all(abs(x - y) <= tol for x, y in zip(a, b)) and len(a) == len(b)
 
 
+@pytest.mark.slow
 @needs_node
 def test_torch_runtime_answers_as_the_worker():
     frames = _frames()
