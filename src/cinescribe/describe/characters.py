@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features.analysers.appearance import colour_name
-from ..features.analysers.base import Box, FrameAnalysis
+from ..features.analysers.base import Box, FrameAnalysis, iou
 from ..features.analysers.vectors import unit, unpack
 from ..timeline import Interval
 from .facts import Fact
@@ -111,13 +111,6 @@ class Track:
         return {s.t for s in self.sightings}
 
 
-def _iou(a: Box, b: Box) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _shot_of(t: float, shots: Sequence[Interval]) -> int:
     for i, s in enumerate(shots):
         if s.start <= t < s.end:
@@ -147,7 +140,7 @@ def track_faces(seen: Sequence[Sighting], min_iou: float = TRACK_MIN_IOU) -> lis
     for (shot_i, _t), faces in sorted(by_frame.items()):
         if shot_i != shot:
             shot, open_tracks = shot_i, []
-        pairs = sorted(((_iou(tr.sightings[-1].box, f.box), i, j) for i, tr in enumerate(open_tracks)
+        pairs = sorted(((iou(tr.sightings[-1].box, f.box), i, j) for i, tr in enumerate(open_tracks)
                         for j, f in enumerate(faces)), reverse=True)
         used_tracks, used_faces = set(), set()
         for overlap, i, j in pairs:

@@ -54,7 +54,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..features.analysers.base import Box, FrameAnalysis, Pose
+from ..features.analysers.base import Box, FrameAnalysis, Pose, iou
 
 KEYPOINT_MIN_SCORE = 0.3
 POSE_MATCH_IOU = 0.3
@@ -179,13 +179,6 @@ class SlotTracks:
     @property
     def confirmed_hands(self) -> list[Track]:
         return [t for t in self.hands if t.confirmed]
-
-
-def iou(a: Box, b: Box) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def pose_box(pose: Pose) -> Box | None:

@@ -24,19 +24,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .base import COCO, EXPRESSIONS, iou
 from .tfjs_graph import TfjsGraph, resize_bilinear
 
-COCO = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-        "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-        "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-        "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-        "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-        "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-        "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-        "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-        "teddy bear", "hair drier", "toothbrush")
 HAND_CLASSES = ("hand", "fist")
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
              "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
              "right_knee", "left_ankle", "right_ankle")
@@ -61,14 +52,6 @@ def js_round(v: float, digits: int = 4) -> float:
 
 def clamp01(v: float) -> float:
     return max(0.0, min(1.0, v))
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two ``x0 y0 x1 y1`` boxes (the worker's)."""
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1]) + max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def nms(items: list[dict], threshold: float, limit: int, by_label: bool = True) -> list[dict]:
@@ -161,7 +144,6 @@ class TorchHuman:
                 ("min_score", "GreaterEqual/y"), ("limit", "non_max_suppression/NonMaxSuppressionV3/max_output_size"),
                 ("iou", "non_max_suppression/iou_threshold"))}
 
-    @torch.inference_mode()
     def measure(self, image: np.ndarray, tasks: Sequence[str], identity: bool = False) -> dict:
         """The worker's answer for one ``(H, W, 3) uint8`` frame: ``{task: items}``."""
         return self.measure_many([image], tasks, identity)[0]
@@ -248,7 +230,7 @@ class TorchHuman:
         gray = ((crop * torch.tensor(GRAY, device=img.device)).sum(3, keepdim=True) / 255 - 0.5) * 2
         probs = self.graphs["emotion"].run({"input_1": gray}, ["Identity"])[0].reshape(-1).double().cpu().numpy()
         best = int(np.argmax(probs))
-        return {"expression": EMOTIONS[best], "expression_score": float(probs[best])}
+        return {"expression": EXPRESSIONS[best], "expression_score": float(probs[best])}
 
     def identity(self, img: torch.Tensor, box: Sequence[float]) -> dict:
         h, w = img.shape[:2]

@@ -26,19 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..analysers.base import FrameAnalysis
+from ..analysers.base import COCO, EXPRESSIONS, FrameAnalysis
 from .base import check_frames, l2_normalise
 
-COCO = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-        "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-        "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-        "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-        "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-        "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-        "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-        "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-        "teddy bear", "hair drier", "toothbrush")
-EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 POSTURES = ("standing", "sitting", "lying down", "arms raised", None)
 VERSION = "cinescribe/perception-vector@1"
 
