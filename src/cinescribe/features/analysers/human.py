@@ -396,8 +396,7 @@ class HumanAnalyser:
         if len(images) != len(out):
             raise ValueError(f"{len(images)} images but {len(out)} FrameAnalysis objects")
         if self._torch is not None:  # one process: the frames go through each graph together
-            for image in images:
-                self._check(image)
+            images = [self._check(image) for image in images]
             answers = self._torch.measure_many(images, self.tasks, identity="faces" in self.tasks)
             for image, fa, answer in zip(images, out, answers):
                 self._fill(fa, answer, image)
